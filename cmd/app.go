@@ -1,0 +1,112 @@
+package cmd
+
+import (
+	"sync"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store"
+	"github.com/authctl/authctl/internal/term"
+)
+
+// App is what every command gets: its streams and lazy access to the
+// configuration and the domain service. Nothing is read or opened until a
+// command asks for it, so `authctl version` and completion stay cheap.
+type App struct {
+	IO *term.IO
+	// Now is the clock handed to the domain (tests may fix it).
+	Now func() time.Time
+
+	v       *viper.Viper
+	cfgOnce sync.Once
+	cfg     *Config
+	cfgErr  error
+}
+
+// NewApp returns an App over the given streams.
+func NewApp(io *term.IO) *App {
+	return &App{IO: io, Now: time.Now, v: newViper()}
+}
+
+// Config resolves the configuration once.
+func (a *App) Config() (*Config, error) {
+	a.cfgOnce.Do(func() { a.cfg, a.cfgErr = loadConfig(a.v) })
+	return a.cfg, a.cfgErr
+}
+
+// Service builds the domain service. create lets a write create the
+// database file; read-only commands pass false.
+func (a *App) Service(create bool) (*account.Service, error) {
+	c, err := a.Config()
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(store.Options{Path: c.DB, LockTimeout: c.LockTimeout, Create: create})
+	svc := account.New(st, &account.Keyring{Path: c.KeyFile})
+	svc.Now = a.Now
+	svc.Hasher = secret.Hasher{Params: c.Hash}
+	svc.Policy = c.Policy
+	svc.Issuer = c.Issuer
+	svc.AuditRetention = c.AuditRetention
+	return svc, nil
+}
+
+// passwordSource reads passwords from standard input (--password-stdin) or
+// from the terminal, and refuses at once when it has neither.
+type passwordSource struct {
+	io    *term.IO
+	stdin bool
+}
+
+func (a *App) passwords(stdin bool) (*passwordSource, error) {
+	if !stdin && !a.IO.CanPrompt() {
+		return nil, apperr.New(apperr.Invalid, "no terminal to prompt for the password; pass it on standard input with --password-stdin")
+	}
+	return &passwordSource{io: a.IO, stdin: stdin}, nil
+}
+
+// get returns the next password: the next stdin line, or a prompt.
+func (p *passwordSource) get(prompt string) (string, error) {
+	if p.stdin {
+		s, err := p.io.Line()
+		if err == term.ErrNoInput {
+			return "", apperr.New(apperr.Invalid, "no password on standard input (--password-stdin reads one line)")
+		}
+		return s, err
+	}
+	return noInput(p.io.Password(prompt))
+}
+
+// newPassword asks for a new password twice on a terminal, or reads it once
+// from standard input, and checks it against the password rules.
+func (p *passwordSource) newPassword(prompt string) (string, error) {
+	pw, err := p.get(prompt)
+	if err != nil {
+		return "", err
+	}
+	if err := account.CheckNewPassword(pw); err != nil {
+		return "", err
+	}
+	if !p.stdin {
+		again, err := noInput(p.io.Password("Repeat the password: "))
+		if err != nil {
+			return "", err
+		}
+		if again != pw {
+			return "", apperr.New(apperr.Invalid, "the passwords do not match; nothing was changed")
+		}
+	}
+	return pw, nil
+}
+
+// noInput turns a closed terminal into a clear usage error.
+func noInput(s string, err error) (string, error) {
+	if err == term.ErrNoInput {
+		return "", apperr.New(apperr.Invalid, "input closed at the prompt; nothing was changed")
+	}
+	return s, err
+}

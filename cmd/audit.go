@@ -1,0 +1,82 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/store"
+)
+
+func newAuditCmd(app *App) *cobra.Command {
+	var since string
+	var limit int
+	c := &cobra.Command{
+		Use:   "audit [NAME]",
+		Short: "Show the audit trail, newest first",
+		Long: `Show the audit trail: users added and deleted, password changes, logins that
+succeeded or failed (and with which factor), lockouts, unlocks, 2FA enabled,
+disabled or reset, backup codes regenerated, key rotations. Newest first; with
+NAME only that user's entries. -o json prints JSON lines (one object per line:
+time, event, user, factor, detail). The trail never holds a password, secret or
+code. Entries older than audit.retention (default 90 days) are pruned.`,
+		Example: `  authctl audit
+  authctl audit alice --since 24h
+  authctl audit --limit 100 -o json | jq -c 'select(.event == "login.fail")'`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return apperr.New(apperr.Invalid, "audit takes at most one user name")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			q := account.AuditQuery{Limit: limit}
+			if len(args) == 1 {
+				q.User = args[0]
+			}
+			if limit < 0 {
+				return apperr.New(apperr.Invalid, "invalid --limit %d: must be 0 (no limit) or more", limit)
+			}
+			if since != "" {
+				d, err := ParseDurationSetting("--since", since, time.Second, 100*365*24*time.Hour)
+				if err != nil {
+					return err
+				}
+				q.Since = app.Now().Add(-d)
+			}
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(app.IO.Out)
+			enc := json.NewEncoder(w)
+			asJSON := outputJSON(c)
+			err = svc.Audit(q, func(e store.AuditEntry) error {
+				if asJSON {
+					return enc.Encode(e)
+				}
+				line := fmt.Sprintf("%s  %-16s %s", stamp(e.Time), e.Event, e.User)
+				if e.Factor != "" {
+					line += "  factor=" + e.Factor
+				}
+				if e.Detail != "" {
+					line += "  (" + e.Detail + ")"
+				}
+				_, err := fmt.Fprintln(w, line)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	c.Flags().StringVar(&since, "since", "", "only entries newer than this `DURATION` (e.g. 24h, 30m)")
+	c.Flags().IntVar(&limit, "limit", 0, "at most `N` entries (0: all)")
+	return c
+}

@@ -1,0 +1,245 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/secret"
+)
+
+// Config is every setting, resolved once from flag > environment > config
+// file > default, and passed down as plain values.
+type Config struct {
+	DB             string
+	ConfigFile     string
+	LockTimeout    time.Duration
+	Issuer         string
+	KeyFile        string
+	Policy         account.Policy
+	AuditRetention time.Duration
+	Hash           secret.Params
+}
+
+// Configuration keys (also the config file's keys; environment variables are
+// AUTHCTL_ plus the key in upper case with . and - as _).
+const (
+	keyDB             = "db"
+	keyConfig         = "config"
+	keyLockTimeout    = "lock-timeout"
+	keyIssuer         = "issuer"
+	keyKeyFile        = "key-file"
+	keyLockThreshold  = "lockout.threshold"
+	keyLockDelay      = "lockout.delay"
+	keyLockMaxDelay   = "lockout.max-delay"
+	keyAuditRetention = "audit.retention"
+	keyHashMemory     = "argon2.memory"
+	keyHashTime       = "argon2.time"
+	keyHashThreads    = "argon2.threads"
+)
+
+func newViper() *viper.Viper {
+	v := viper.New()
+	v.SetEnvPrefix("AUTHCTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	v.AutomaticEnv()
+	defaults := map[string]any{
+		keyDB: "", keyConfig: "", keyLockTimeout: "5s", keyIssuer: "authctl", keyKeyFile: "",
+		keyLockThreshold:  account.DefaultPolicy.Threshold,
+		keyLockDelay:      account.DefaultPolicy.BaseDelay.String(),
+		keyLockMaxDelay:   account.DefaultPolicy.MaxDelay.String(),
+		keyAuditRetention: "2160h",
+		keyHashMemory:     secret.DefaultParams.Memory,
+		keyHashTime:       secret.DefaultParams.Time,
+		keyHashThreads:    secret.DefaultParams.Threads,
+	}
+	for k, d := range defaults {
+		v.SetDefault(k, d)
+	}
+	return v
+}
+
+// dataHome and configHome follow the XDG base directory spec on every Unix
+// (as admins expect of a CLI), and the usual folders on Windows.
+func dataHome() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return d, nil
+	}
+	if runtime.GOOS == "windows" {
+		if d := os.Getenv("LocalAppData"); d != "" {
+			return d, nil
+		}
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", apperr.New(apperr.Env, "cannot find a home directory for the default database; pass --db")
+	}
+	return filepath.Join(home, ".local", "share"), nil
+}
+
+func configHome() (string, error) {
+	if d := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(d) {
+		return d, nil
+	}
+	if runtime.GOOS == "windows" {
+		return os.UserConfigDir()
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", apperr.New(apperr.Env, "cannot find a home directory for the default config; pass --config")
+	}
+	return filepath.Join(home, ".config"), nil
+}
+
+// loadConfig reads the config file (once) and resolves every setting.
+func loadConfig(v *viper.Viper) (*Config, error) {
+	cfgFile := v.GetString(keyConfig)
+	explicit := cfgFile != ""
+	if !explicit {
+		dir, err := configHome()
+		if err != nil {
+			return nil, err
+		}
+		cfgFile = filepath.Join(dir, "authctl", "config.yaml")
+	}
+	if _, err := os.Stat(cfgFile); err == nil {
+		v.SetConfigFile(cfgFile)
+		if filepath.Ext(cfgFile) == "" {
+			v.SetConfigType("yaml")
+		}
+		if err := v.ReadInConfig(); err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				return nil, apperr.New(apperr.Env, "cannot read config file %s: permission denied", cfgFile)
+			}
+			return nil, apperr.New(apperr.Invalid, "config file %s: %s", cfgFile, oneLine(err.Error()))
+		}
+	} else if explicit || !errors.Is(err, fs.ErrNotExist) {
+		return nil, apperr.New(apperr.Invalid, "config file %s: %s", cfgFile, oneLine(statReason(err)))
+	}
+
+	c := &Config{ConfigFile: cfgFile, Issuer: v.GetString(keyIssuer)}
+	var err error
+	if c.DB, err = pathSetting(v, keyDB); err != nil {
+		return nil, err
+	}
+	if c.DB == "" {
+		dir, err := dataHome()
+		if err != nil {
+			return nil, err
+		}
+		c.DB = filepath.Join(dir, "authctl", "authctl.db")
+	}
+	if c.KeyFile, err = pathSetting(v, keyKeyFile); err != nil {
+		return nil, err
+	}
+	if c.KeyFile == "" {
+		dir, err := configHome()
+		if err != nil {
+			return nil, err
+		}
+		c.KeyFile = filepath.Join(dir, "authctl", "key")
+	}
+	if c.LockTimeout, err = durationSetting(v, keyLockTimeout, 0, 24*time.Hour); err != nil {
+		return nil, err
+	}
+	if err := checkIssuer(c.Issuer); err != nil {
+		return nil, err
+	}
+	th, err := intSetting(v, keyLockThreshold, 1, 100)
+	if err != nil {
+		return nil, err
+	}
+	c.Policy.Threshold = th
+	if c.Policy.BaseDelay, err = durationSetting(v, keyLockDelay, time.Millisecond, 24*time.Hour); err != nil {
+		return nil, err
+	}
+	if c.Policy.MaxDelay, err = durationSetting(v, keyLockMaxDelay, time.Millisecond, 30*24*time.Hour); err != nil {
+		return nil, err
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return nil, apperr.New(apperr.Invalid, "%v", err)
+	}
+	if c.AuditRetention, err = durationSetting(v, keyAuditRetention, time.Hour, 100*365*24*time.Hour); err != nil {
+		return nil, err
+	}
+	m, err := intSetting(v, keyHashMemory, 8, 4<<20)
+	if err != nil {
+		return nil, err
+	}
+	t, err := intSetting(v, keyHashTime, 1, 100)
+	if err != nil {
+		return nil, err
+	}
+	p, err := intSetting(v, keyHashThreads, 1, 255)
+	if err != nil {
+		return nil, err
+	}
+	c.Hash = secret.Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
+	return c, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func pathSetting(v *viper.Viper, key string) (string, error) {
+	s := v.GetString(key)
+	if strings.ContainsRune(s, 0) {
+		return "", apperr.New(apperr.Invalid, "%s contains a NUL byte", key)
+	}
+	return s, nil
+}
+
+// ParseDurationSetting parses a duration setting such as "5s" or "1h30m".
+func ParseDurationSetting(key, s string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, apperr.New(apperr.Invalid, "invalid %s %q: want a duration such as 5s, 10m or 1h", key, s)
+	}
+	if d < lo || d > hi {
+		return 0, apperr.New(apperr.Invalid, "invalid %s %s: must be between %s and %s", key, d, lo, hi)
+	}
+	return d, nil
+}
+
+func durationSetting(v *viper.Viper, key string, lo, hi time.Duration) (time.Duration, error) {
+	return ParseDurationSetting(key, v.GetString(key), lo, hi)
+}
+
+// ParseIntSetting parses an integer setting within [lo, hi].
+func ParseIntSetting(key, s string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < lo || n > hi {
+		return 0, apperr.New(apperr.Invalid, "invalid %s %q: want a whole number from %d to %d", key, s, lo, hi)
+	}
+	return n, nil
+}
+
+func intSetting(v *viper.Viper, key string, lo, hi int) (int, error) {
+	return ParseIntSetting(key, fmt.Sprint(v.Get(key)), lo, hi)
+}
+
+func checkIssuer(s string) error {
+	if s == "" || len(s) > 64 || strings.ContainsAny(s, ":") || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return apperr.New(apperr.Invalid, "invalid issuer %q: 1 to 64 printable characters, no colon", s)
+	}
+	return nil
+}
+
+func statReason(err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "no such file"
+	}
+	if u := errors.Unwrap(err); u != nil {
+		return u.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,120 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authctl/authctl/internal/apperr"
+)
+
+func newDBCmd(app *App) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "db",
+		Short: "Back up and check the database",
+		Args:  exactArgs(0, "a subcommand"),
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	c.AddCommand(newDBBackupCmd(app), newDBCheckCmd(app))
+	return c
+}
+
+func newDBBackupCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a consistent copy of the database to FILE (mode 0600)",
+		Long: `Write a consistent copy of the database while other authctl processes keep
+working (a read transaction, so logins are not blocked). FILE must not exist;
+it is written under a temporary name and renamed into place when complete.
+The copy holds 2FA secrets only in encrypted form: back up the key file
+separately (see docs/backup.md).`,
+		Example: `  authctl db backup /var/backups/authctl-$(date +%F).db`,
+		Args:    exactArgs(1, "one file name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			dst := args[0]
+			if _, err := os.Lstat(dst); err == nil {
+				return apperr.New(apperr.Conflict, "%s already exists; choose a new file name", dst)
+			}
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			tmp, err := os.CreateTemp(filepath.Dir(dst), ".authctl-backup-*")
+			if err != nil {
+				return apperr.Wrap(apperr.Env, err, "creating backup file")
+			}
+			defer os.Remove(tmp.Name())
+			if err := tmp.Chmod(0o600); err != nil {
+				tmp.Close()
+				return apperr.Wrap(apperr.Env, err, "creating backup file")
+			}
+			n, err := svc.Backup(tmp)
+			if err == nil {
+				err = tmp.Sync()
+			}
+			if cerr := tmp.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return apperr.Wrap(apperr.KindOf(err), err, "writing backup")
+			}
+			if err := os.Link(tmp.Name(), dst); err != nil {
+				if errors.Is(err, fs.ErrExist) {
+					return apperr.New(apperr.Conflict, "%s already exists; choose a new file name", dst)
+				}
+				return apperr.Wrap(apperr.Env, err, "writing backup")
+			}
+			if outputJSON(c) {
+				return writeJSON(app.IO.Out, map[string]any{"file": dst, "bytes": n})
+			}
+			fmt.Fprintf(app.IO.Out, "backup written to %s (%d bytes)\n", dst, n)
+			return nil
+		},
+	}
+}
+
+func newDBCheckCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Check the database's consistency and every record",
+		Long: `Run bbolt's page-level consistency check, decode every user record and audit
+entry, and check that the key file matches the database. Exit 0 when all is
+well; exit 4 with the problems listed when not.`,
+		Example: `  authctl db check
+  authctl db check --db /var/backups/authctl-2026-11-24.db`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(c *cobra.Command, _ []string) error {
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			users, problems, err := svc.Check()
+			if err != nil {
+				return err
+			}
+			if outputJSON(c) {
+				list := make([]string, len(problems))
+				for i, p := range problems {
+					list[i] = p.Error()
+				}
+				if err := writeJSON(app.IO.Out, map[string]any{"ok": len(problems) == 0, "users": users, "problems": list}); err != nil {
+					return err
+				}
+			}
+			if len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintf(app.IO.Err, "authctl: problem: %v\n", p)
+				}
+				return apperr.New(apperr.Env, "database check found %d problem(s)", len(problems))
+			}
+			if !outputJSON(c) {
+				fmt.Fprintf(app.IO.Out, "database ok: %d users\n", users)
+			}
+			return nil
+		},
+	}
+}

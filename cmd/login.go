@@ -1,0 +1,113 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/otp"
+	"github.com/authctl/authctl/internal/term"
+)
+
+type loginOptions struct {
+	App           *App
+	Name          string
+	PasswordStdin bool
+	Code          string
+	JSON          bool
+}
+
+func newLoginCmd(app *App, runF func(*loginOptions) error) *cobra.Command {
+	opts := &loginOptions{App: app}
+	c := &cobra.Command{
+		Use:   "login NAME",
+		Short: "Check a user's password and, with 2FA on, a one-time code",
+		Long: `Check a login. authctl asks for the password and, when the user has 2FA on,
+for the 6-digit code from the authenticator app or one of the backup codes.
+A backup code works once; the output says how many are left.
+
+Scripts give the password as the first line of standard input with
+--password-stdin, and the code with --code or as the second line.
+
+Prints "login ok" and exits 0, or prints why it failed and exits 1. An unknown
+user and a wrong password give the same message. Repeated failures lock the
+account for a growing delay.`,
+		Example: `  authctl login alice
+  printf '%s\n' "$PASSWORD" | authctl login alice --password-stdin --code "$(oathtool --totp -b "$SECRET")"
+  printf '%s\n%s\n' "$PASSWORD" "$CODE" | authctl login alice --password-stdin -o json`,
+		Args: exactArgs(1, "one user name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			opts.JSON = outputJSON(c)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLogin(opts)
+		},
+	}
+	c.Flags().BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input (and the code from the second, if --code is not given)")
+	c.Flags().StringVar(&opts.Code, "code", "", "one-time code: 6 digits from the authenticator app, or a backup code")
+	return c
+}
+
+// loginResult is the stable JSON form of a successful login.
+type loginResult struct {
+	User            string `json:"user"`
+	OK              bool   `json:"ok"`
+	Factor          string `json:"factor"`
+	BackupCodesLeft *int   `json:"backup_codes_left,omitempty"`
+}
+
+func runLogin(o *loginOptions) error {
+	io := o.App.IO
+	if o.Code != "" {
+		if _, _, err := otp.ParseAny(o.Code); err != nil {
+			return apperr.New(apperr.Invalid, "invalid --code: %v", err)
+		}
+	}
+	pws, err := o.App.passwords(o.PasswordStdin)
+	if err != nil {
+		return err
+	}
+	svc, err := o.App.Service(false)
+	if err != nil {
+		return err
+	}
+	pw, err := pws.get("Password: ")
+	if err != nil {
+		return err
+	}
+	askCode := func() (string, error) {
+		if o.PasswordStdin {
+			s, err := io.Line()
+			if err == term.ErrNoInput {
+				return "", apperr.New(apperr.Invalid, "%s has 2fa on: give the one-time code with --code or as the second line of standard input", o.Name)
+			}
+			return s, err
+		}
+		return noInput(io.Prompt("Code from your authenticator app (or a backup code): "))
+	}
+	res, err := svc.Login(account.LoginRequest{Name: o.Name, Password: pw, Code: o.Code, AskCode: askCode})
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		out := loginResult{User: o.Name, OK: true, Factor: res.Factor}
+		if res.TwoFactor {
+			out.BackupCodesLeft = &res.BackupLeft
+		}
+		if err := writeJSON(io.Out, out); err != nil {
+			return err
+		}
+	} else if res.Factor == account.FactorBackup {
+		fmt.Fprintf(io.Out, "login ok (backup code used; %d left)\n", res.BackupLeft)
+	} else {
+		fmt.Fprintln(io.Out, "login ok")
+	}
+	if res.Factor == account.FactorBackup && res.BackupLeft <= 2 {
+		fmt.Fprintf(io.Err, "authctl: warning: only %d backup codes left; get new ones with \"authctl 2fa codes regen %s\"\n", res.BackupLeft, o.Name)
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/apperr"
+)
+
+func newCodesRegenCmd(app *App) *cobra.Command {
+	var stdin bool
+	c := &cobra.Command{
+		Use:   "regen NAME",
+		Short: "Replace a user's backup codes with 8 new ones",
+		Long: `Generate 8 new backup codes after checking the user's password. Every earlier
+code stops working at once. The new codes are shown only this time.`,
+		Example: `  authctl 2fa codes regen alice
+  printf '%s\n' "$PASSWORD" | authctl 2fa codes regen alice --password-stdin -o json`,
+		Args: exactArgs(1, "one user name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			name := args[0]
+			pws, err := app.passwords(stdin)
+			if err != nil {
+				return err
+			}
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			if err := need2FA(svc, name, true); err != nil {
+				return err
+			}
+			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
+			if err != nil {
+				return err
+			}
+			codes, err := svc.RegenCodes(name, pw)
+			if err != nil {
+				return err
+			}
+			if !outputJSON(c) {
+				fmt.Fprintf(app.IO.Err, "New backup codes for %s; the old ones no longer work.\n", name)
+			}
+			return printBackupCodes(app, outputJSON(c), codes)
+		},
+	}
+	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input")
+	return c
+}
+
+// need2FA fails early, before a password prompt, when the user is missing
+// or 2FA is not in the state the command needs.
+func need2FA(svc *account.Service, name string, on bool) error {
+	u, err := svc.User(name)
+	if err != nil {
+		return err
+	}
+	if on && u.TOTP == nil {
+		return apperr.New(apperr.Conflict, "2fa is not enabled for %s; enable it with \"authctl 2fa enable %s\"", name, name)
+	}
+	return nil
+}
+
+func newDisableCmd(app *App) *cobra.Command {
+	var stdin bool
+	c := &cobra.Command{
+		Use:   "disable NAME",
+		Short: "Turn two-factor authentication off (asks for the password)",
+		Long: `Turn 2FA off after checking the user's password. The secret and the backup
+codes are erased; the next login asks only for the password. An admin helping
+a user who lost both the device and the backup codes uses "authctl 2fa reset".`,
+		Example: `  authctl 2fa disable alice
+  printf '%s\n' "$PASSWORD" | authctl 2fa disable alice --password-stdin`,
+		Args: exactArgs(1, "one user name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			name := args[0]
+			pws, err := app.passwords(stdin)
+			if err != nil {
+				return err
+			}
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			if err := need2FA(svc, name, true); err != nil {
+				return err
+			}
+			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
+			if err != nil {
+				return err
+			}
+			if err := svc.Disable(name, pw); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.IO.Out, "2fa disabled for %s\n", name)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input")
+	return c
+}
+
+func newResetCmd(app *App) *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:   "reset NAME",
+		Short: "Admin recovery: turn 2FA off without the user's password",
+		Long: `Turn 2FA off for a user who lost both the authenticator device and the backup
+codes, without the user's password. Verify the person's identity first, by a
+channel an attacker does not control (in person, a call-back to a known
+number); see docs/security.md. Asks for confirmation on a terminal; scripts
+pass --yes. Recorded in the audit trail.`,
+		Example: `  authctl 2fa reset alice
+  authctl 2fa reset alice --yes`,
+		Args: exactArgs(1, "one user name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			name := args[0]
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			if !yes {
+				if !app.IO.CanPrompt() {
+					return apperr.New(apperr.Invalid, "refusing to reset 2fa for %s without confirmation; pass --yes", name)
+				}
+				u, err := svc.User(name)
+				if err != nil {
+					return err
+				}
+				if u.TOTP == nil && u.Pending == nil {
+					return apperr.New(apperr.Conflict, "2fa is not enabled for %s", name)
+				}
+				if err := confirm(app, fmt.Sprintf("Turn 2FA off for %s without their password? Did you verify who they are? [y/N] ", name)); err != nil {
+					return err
+				}
+			}
+			if err := svc.Reset(name); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.IO.Out, "2fa reset for %s; they can log in with the password alone and enroll again\n", name)
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return c
+}
+
+func newStatusCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "status NAME",
+		Short:   "Show whether 2FA is on, since when, and how many backup codes are left",
+		Example: "  authctl 2fa status alice\n  authctl 2fa status alice -o json",
+		Args:    exactArgs(1, "one user name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			u, err := svc.User(args[0])
+			if err != nil {
+				return err
+			}
+			st := account.StatusOf(u, app.Now())
+			if outputJSON(c) {
+				return writeJSON(app.IO.Out, st)
+			}
+			w := app.IO.Out
+			if st.Enabled {
+				fmt.Fprintf(w, "2fa: on for %s since %s\nbackup codes left: %d of 8\n", st.User, stamp(*st.EnabledAt), st.BackupLeft)
+			} else {
+				fmt.Fprintf(w, "2fa: off for %s\n", st.User)
+			}
+			if st.Pending {
+				fmt.Fprintf(w, "pending enrollment: waiting for the first code until %s (%s left)\n",
+					stamp(*st.PendingExpires), st.PendingExpires.Sub(app.Now()).Round(time.Second))
+			}
+			return nil
+		},
+	}
+}

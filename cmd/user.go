@@ -1,0 +1,64 @@
+package cmd
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/store"
+)
+
+func newUserCmd(app *App) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "user",
+		Short: "Add, list, show, delete and unlock users; change passwords",
+		Args:  exactArgs(0, "a subcommand"),
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	c.AddCommand(newUserAddCmd(app, nil), newUserListCmd(app), newUserShowCmd(app),
+		newUserDeleteCmd(app), newUserPasswdCmd(app), newUserUnlockCmd(app))
+	return c
+}
+
+// userView is the stable JSON form of a user (documented in docs/scripting.md).
+type userView struct {
+	Name              string     `json:"name"`
+	TwoFactor         bool       `json:"two_factor"`
+	TwoFactorSince    *time.Time `json:"two_factor_enabled_at"`
+	BackupCodesLeft   int        `json:"backup_codes_left"`
+	PendingEnrollment bool       `json:"pending_enrollment"`
+	Locked            bool       `json:"locked"`
+	LockedUntil       *time.Time `json:"locked_until"`
+	Failures          int        `json:"failed_attempts"`
+	CreatedAt         time.Time  `json:"created_at"`
+	PasswordChangedAt time.Time  `json:"password_changed_at"`
+	LastLoginAt       *time.Time `json:"last_login_at"`
+}
+
+func viewOf(u *store.User, now time.Time) userView {
+	st := account.StatusOf(u, now)
+	v := userView{
+		Name: u.Name, TwoFactor: st.Enabled, TwoFactorSince: st.EnabledAt,
+		BackupCodesLeft: st.BackupLeft, PendingEnrollment: st.Pending,
+		Failures: u.Failures, CreatedAt: u.CreatedAt, PasswordChangedAt: u.PasswordAt,
+	}
+	if account.Locked(u, now) {
+		t := u.LockedUntil
+		v.Locked, v.LockedUntil = true, &t
+	}
+	if !u.LastLoginAt.IsZero() {
+		t := u.LastLoginAt
+		v.LastLoginAt = &t
+	}
+	return v
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func stamp(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }

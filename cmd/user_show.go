@@ -1,0 +1,58 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newUserShowCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show one user: 2FA state, backup codes left, lock, dates",
+		Example: `  authctl user show alice
+  authctl user show alice -o json`,
+		Args: exactArgs(1, "one user name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			u, err := svc.User(args[0])
+			if err != nil {
+				return err
+			}
+			now := app.Now()
+			v := viewOf(u, now)
+			if outputJSON(c) {
+				return writeJSON(app.IO.Out, v)
+			}
+			w := app.IO.Out
+			fmt.Fprintf(w, "name:              %s\n", v.Name)
+			if v.TwoFactor {
+				fmt.Fprintf(w, "2fa:               on since %s\n", stamp(*v.TwoFactorSince))
+				fmt.Fprintf(w, "backup codes left: %d\n", v.BackupCodesLeft)
+			} else {
+				fmt.Fprintf(w, "2fa:               off\n")
+			}
+			if v.PendingEnrollment {
+				fmt.Fprintf(w, "pending 2fa:       waiting for the first code\n")
+			}
+			if v.Locked {
+				fmt.Fprintf(w, "locked:            yes, for %s (until %s)\n", v.LockedUntil.Sub(now).Round(time.Second), stamp(*v.LockedUntil))
+			} else {
+				fmt.Fprintf(w, "locked:            no\n")
+			}
+			fmt.Fprintf(w, "failed attempts:   %d\n", v.Failures)
+			fmt.Fprintf(w, "created:           %s\n", stamp(v.CreatedAt))
+			fmt.Fprintf(w, "password changed:  %s\n", stamp(v.PasswordChangedAt))
+			if v.LastLoginAt != nil {
+				fmt.Fprintf(w, "last login:        %s\n", stamp(*v.LastLoginAt))
+			} else {
+				fmt.Fprintf(w, "last login:        never\n")
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,34 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newUserUnlockCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlock NAME",
+		Short: "Clear a user's failed-login counter and lock",
+		Long: `Clear the failed-login counter and the lock that throttling put on an account,
+so the user can log in again at once. Recorded in the audit trail.`,
+		Example: `  authctl user unlock alice`,
+		Args:    exactArgs(1, "one user name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			svc, err := app.Service(false)
+			if err != nil {
+				return err
+			}
+			was, err := svc.Unlock(args[0])
+			if err != nil {
+				return err
+			}
+			if was {
+				fmt.Fprintf(app.IO.Out, "user %s unlocked\n", args[0])
+			} else {
+				fmt.Fprintf(app.IO.Out, "user %s was not locked; failed-login counter cleared\n", args[0])
+			}
+			return nil
+		},
+	}
+}

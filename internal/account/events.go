@@ -1,0 +1,22 @@
+package account
+
+// Audit events.
+const (
+	EvUserAdd      = "user.add"
+	EvUserDelete   = "user.delete"
+	EvUserImport   = "user.import"
+	EvPassword     = "password.change"
+	EvLoginOK      = "login.ok"
+	EvLoginFail    = "login.fail"
+	EvLockout      = "lockout"
+	EvUnlock       = "user.unlock"
+	EvEnrollBegin  = "2fa.begin"
+	EvEnable       = "2fa.enable"
+	EvDisable      = "2fa.disable"
+	EvReset        = "2fa.reset"
+	EvCodesRegen   = "codes.regen"
+	EvKeyRotate    = "key.rotate"
+	FactorPassword = "password"
+	FactorTOTP     = "code"
+	FactorBackup   = "backup code"
+)

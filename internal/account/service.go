@@ -1,0 +1,186 @@
+// Package account is authctl's domain: users, password login, the 2FA
+// lifecycle, backup codes, throttling and the audit trail. It gets its store,
+// clock, randomness and hashing injected and knows nothing of the command line.
+package account
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store"
+)
+
+// Store is what the domain needs of the database.
+type Store interface {
+	View(func(*store.Tx) error) error
+	Update(func(*store.Tx) error) error
+}
+
+// Service carries the injected dependencies of every operation.
+type Service struct {
+	Store  Store
+	Now    func() time.Time
+	Rand   io.Reader
+	Hasher secret.Hasher
+	// CodeParams are the argon2id parameters for new backup codes.
+	CodeParams     secret.Params
+	Keys           *Keyring
+	Policy         Policy
+	Issuer         string
+	AuditRetention time.Duration
+	EnrollTTL      time.Duration
+}
+
+// New returns a Service with production defaults for everything but the
+// store and the key file.
+func New(st Store, keys *Keyring) *Service {
+	return &Service{
+		Store:          st,
+		Now:            time.Now,
+		Rand:           rand.Reader,
+		Hasher:         secret.Hasher{Params: secret.DefaultParams},
+		CodeParams:     secret.CodeParams,
+		Keys:           keys,
+		Policy:         DefaultPolicy,
+		Issuer:         "authctl",
+		AuditRetention: 90 * 24 * time.Hour,
+		EnrollTTL:      10 * time.Minute,
+	}
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+// errChanged makes an operation start over because the record changed
+// between its read and its write.
+var errChanged = errors.New("record changed concurrently")
+
+const maxRetries = 5
+
+// retry runs op again while it reports errChanged.
+func retry(op func() error) error {
+	for i := 0; ; i++ {
+		err := op()
+		if !errors.Is(err, errChanged) || i == maxRetries {
+			if errors.Is(err, errChanged) {
+				return apperr.New(apperr.Env, "the account kept changing under concurrent updates; try again")
+			}
+			return err
+		}
+	}
+}
+
+func noSuchUser(name string) error {
+	return apperr.New(apperr.Conflict, "no such user: %s", name)
+}
+
+// audit appends e and prunes what retention drops, in the caller's transaction.
+func (s *Service) audit(tx *store.Tx, e store.AuditEntry) error {
+	e.Time = s.now()
+	if err := tx.AddAudit(e); err != nil {
+		return err
+	}
+	if s.AuditRetention > 0 {
+		if _, err := tx.PruneAudit(e.Time.Add(-s.AuditRetention)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read loads the named user in a read-only transaction, with the database's
+// key fingerprint.
+func (s *Service) read(name string) (u *store.User, keyID string, err error) {
+	err = s.Store.View(func(tx *store.Tx) error {
+		u, err = tx.User(name)
+		keyID = tx.KeyID()
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", noSuchUser(name)
+	}
+	return u, keyID, err
+}
+
+// lockErr describes a locked account without saying whether the password
+// was right.
+func lockErr(prefix string, until, now time.Time) error {
+	left := until.Sub(now).Round(time.Second)
+	if left < time.Second {
+		left = time.Second
+	}
+	return apperr.New(apperr.Denied, "%saccount locked after too many failed attempts; try again in %s or ask an admin to run \"authctl user unlock\"", prefix, left)
+}
+
+// Locked reports whether u is locked at now.
+func Locked(u *store.User, now time.Time) bool { return now.Before(u.LockedUntil) }
+
+// failure records one failed authentication of name in tx and locks the
+// account when the policy says so.
+func (s *Service) failure(tx *store.Tx, u *store.User, factor, detail string) error {
+	now := s.now()
+	u.Failures++
+	if d := s.Policy.Delay(u.Failures); d > 0 {
+		u.LockedUntil = now.Add(d)
+		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: u.Name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", u.Failures, d)}); err != nil {
+			return err
+		}
+	}
+	if err := s.audit(tx, store.AuditEntry{Event: EvLoginFail, User: u.Name, Factor: factor, Detail: detail}); err != nil {
+		return err
+	}
+	return tx.PutUser(u)
+}
+
+// recordFailure applies a failure in its own short transaction.
+func (s *Service) recordFailure(name, factor, detail string) error {
+	return s.Store.Update(func(tx *store.Tx) error {
+		u, err := tx.User(name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return s.failure(tx, u, factor, detail)
+	})
+}
+
+// authenticate checks name's password for an operation other than login:
+// it honours the lock and counts a wrong password as a failure, so these
+// commands are no way around throttling. It returns the user as read.
+func (s *Service) authenticate(name, pw, op string) (*store.User, string, error) {
+	u, keyID, err := s.read(name)
+	if err != nil {
+		return nil, "", err
+	}
+	if now := s.now(); Locked(u, now) {
+		return nil, "", lockErr("", u.LockedUntil, now)
+	}
+	if _, err := s.Hasher.Verify(u.PasswordHash, pw); err != nil {
+		if !errors.Is(err, secret.ErrMismatch) {
+			return nil, "", apperr.Wrap(apperr.Env, err, "stored password hash of "+name)
+		}
+		if err := s.recordFailure(name, FactorPassword, op); err != nil {
+			return nil, "", err
+		}
+		return nil, "", apperr.New(apperr.Denied, "wrong password for %s", name)
+	}
+	return u, keyID, nil
+}
+
+// Exists reports whether name is a user; a missing database has no users.
+func (s *Service) Exists(name string) (bool, error) {
+	_, _, err := s.read(name)
+	switch {
+	case err == nil:
+		return true, nil
+	case apperr.KindOf(err) == apperr.Conflict:
+		return false, nil
+	}
+	return false, err
+}

@@ -1,0 +1,312 @@
+package account
+
+import (
+	"bytes"
+	"errors"
+	"time"
+
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/otp"
+	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store"
+)
+
+func secretAD(name string) string { return "authctl totp secret\x00" + name }
+
+// openSecret decrypts a sealed TOTP secret of user name.
+func (s *Service) openSecret(keyID, name string, sealed []byte) (string, error) {
+	sealer, err := s.Keys.Open(keyID, false)
+	if err != nil {
+		return "", err
+	}
+	plain, err := sealer.Open(sealed, secretAD(name))
+	if err != nil {
+		return "", apperr.New(apperr.Env, "cannot decrypt the 2fa secret of %s: the key file does not match or the record is damaged", name)
+	}
+	return string(plain), nil
+}
+
+func alreadyOn(name string) error {
+	return apperr.New(apperr.Conflict, "2fa is already enabled for %s; use \"authctl 2fa codes regen %s\" for new backup codes or \"authctl 2fa disable %s\" first", name, name, name)
+}
+
+func notOn(name string) error {
+	return apperr.New(apperr.Conflict, "2fa is not enabled for %s; enable it with \"authctl 2fa enable %s\"", name, name)
+}
+
+// Enrollment is a pending enrollment as shown to the user.
+type Enrollment struct {
+	Key       otp.Key
+	Issuer    string
+	Account   string
+	ExpiresAt time.Time
+}
+
+// BeginEnroll checks name's password, draws a new TOTP secret and stores it
+// as a pending enrollment (replacing an earlier one) until ConfirmEnroll.
+func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
+	var en Enrollment
+	err := retry(func() error {
+		u, keyID, err := s.authenticate(name, pw, "2fa enable")
+		if err != nil {
+			return err
+		}
+		if u.TOTP != nil {
+			return alreadyOn(name)
+		}
+		key, err := otp.NewKey(s.Rand, s.Issuer, name)
+		if err != nil {
+			return err
+		}
+		sealer, err := s.Keys.Open(keyID, true)
+		if err != nil {
+			return err
+		}
+		sealed, err := sealer.Seal([]byte(key.Secret), secretAD(name))
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		en = Enrollment{Key: key, Issuer: s.Issuer, Account: name, ExpiresAt: now.Add(s.EnrollTTL)}
+		return s.Store.Update(func(tx *store.Tx) error {
+			f, err := tx.User(name)
+			if errors.Is(err, store.ErrNotFound) {
+				return noSuchUser(name)
+			}
+			if err != nil {
+				return err
+			}
+			if f.PasswordHash != u.PasswordHash || f.TOTP != nil || tx.KeyID() != keyID {
+				return errChanged
+			}
+			if keyID == "" {
+				if err := tx.SetKeyID(sealer.ID()); err != nil {
+					return err
+				}
+			}
+			f.Pending = &store.Pending{Secret: sealed, CreatedAt: now, ExpiresAt: en.ExpiresAt}
+			if err := tx.PutUser(f); err != nil {
+				return err
+			}
+			return s.audit(tx, store.AuditEntry{Event: EvEnrollBegin, User: name})
+		})
+	})
+	return en, err
+}
+
+// ConfirmEnroll checks the first code from the authenticator against the
+// pending secret; only then 2FA is on. It returns the new backup codes, in
+// display form, which are never shown again.
+func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
+	c, err := otp.ParseCode(code)
+	if err != nil {
+		return nil, apperr.New(apperr.Invalid, "%v", err)
+	}
+	var shown []string
+	err = retry(func() error {
+		u, keyID, err := s.authenticate(name, pw, "2fa enable")
+		if err != nil {
+			return err
+		}
+		if u.TOTP != nil {
+			return alreadyOn(name)
+		}
+		now := s.now()
+		if u.Pending == nil {
+			return apperr.New(apperr.Conflict, "no pending 2fa enrollment for %s; start one with \"authctl 2fa enable %s --begin\"", name, name)
+		}
+		if !now.Before(u.Pending.ExpiresAt) {
+			return apperr.New(apperr.Conflict, "the pending 2fa enrollment for %s expired at %s; start again with --begin", name, u.Pending.ExpiresAt.Format(time.RFC3339))
+		}
+		plain, err := s.openSecret(keyID, name, u.Pending.Secret)
+		if err != nil {
+			return err
+		}
+		step, err := otp.Check(plain, c, now, u.LastStep)
+		if err != nil {
+			if errors.Is(err, otp.ErrWrongCode) || errors.Is(err, otp.ErrReplay) {
+				if err := s.recordFailure(name, FactorTOTP, "wrong code at 2fa enable"); err != nil {
+					return err
+				}
+				return apperr.New(apperr.Denied, "wrong code; check the time on the device and enter the current code")
+			}
+			return err
+		}
+		codes, set, err := s.newBackupSet()
+		if err != nil {
+			return err
+		}
+		shown = codes
+		return s.Store.Update(func(tx *store.Tx) error {
+			f, err := tx.User(name)
+			if errors.Is(err, store.ErrNotFound) {
+				return noSuchUser(name)
+			}
+			if err != nil {
+				return err
+			}
+			if f.PasswordHash != u.PasswordHash || f.TOTP != nil || f.Pending == nil || !bytes.Equal(f.Pending.Secret, u.Pending.Secret) {
+				return errChanged
+			}
+			if step <= f.LastStep {
+				return apperr.New(apperr.Denied, "code already used; wait for the next one")
+			}
+			f.TOTP = &store.TOTP{Secret: f.Pending.Secret, EnabledAt: s.now()}
+			f.Pending = nil
+			f.Backup = set
+			f.LastStep = step
+			f.Failures = 0
+			f.LockedUntil = time.Time{}
+			if err := tx.PutUser(f); err != nil {
+				return err
+			}
+			return s.audit(tx, store.AuditEntry{Event: EvEnable, User: name})
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return shown, nil
+}
+
+// newBackupSet draws a set of codes and hashes them (slow: call with no lock held).
+func (s *Service) newBackupSet() ([]string, *store.BackupSet, error) {
+	codes, err := otp.NewBackupCodes(s.Rand, otp.BackupCount)
+	if err != nil {
+		return nil, nil, err
+	}
+	salt := make([]byte, 16)
+	if _, err := s.Rand.Read(salt); err != nil {
+		return nil, nil, err
+	}
+	p := s.CodeParams
+	set := &store.BackupSet{Salt: salt, Memory: p.Memory, Time: p.Time, Threads: p.Threads, GeneratedAt: s.now()}
+	shown := make([]string, len(codes))
+	for i, c := range codes {
+		set.Hashes = append(set.Hashes, secret.HashCode(p, salt, c))
+		shown[i] = otp.FormatBackup(c)
+	}
+	return shown, set, nil
+}
+
+// RegenCodes replaces name's backup codes after checking the password; every
+// earlier code stops working.
+func (s *Service) RegenCodes(name, pw string) ([]string, error) {
+	var shown []string
+	err := retry(func() error {
+		u, _, err := s.authenticate(name, pw, "codes regen")
+		if err != nil {
+			return err
+		}
+		if u.TOTP == nil {
+			return notOn(name)
+		}
+		codes, set, err := s.newBackupSet()
+		if err != nil {
+			return err
+		}
+		shown = codes
+		return s.Store.Update(func(tx *store.Tx) error {
+			f, err := tx.User(name)
+			if errors.Is(err, store.ErrNotFound) {
+				return noSuchUser(name)
+			}
+			if err != nil {
+				return err
+			}
+			if f.PasswordHash != u.PasswordHash || f.TOTP == nil || !bytes.Equal(f.TOTP.Secret, u.TOTP.Secret) {
+				return errChanged
+			}
+			f.Backup = set
+			if err := tx.PutUser(f); err != nil {
+				return err
+			}
+			return s.audit(tx, store.AuditEntry{Event: EvCodesRegen, User: name})
+		})
+	})
+	return shown, err
+}
+
+// Disable turns 2FA off after checking the password, erasing the secret and
+// the backup codes.
+func (s *Service) Disable(name, pw string) error {
+	return retry(func() error {
+		u, _, err := s.authenticate(name, pw, "2fa disable")
+		if err != nil {
+			return err
+		}
+		if u.TOTP == nil {
+			return notOn(name)
+		}
+		return s.Store.Update(func(tx *store.Tx) error {
+			f, err := tx.User(name)
+			if errors.Is(err, store.ErrNotFound) {
+				return noSuchUser(name)
+			}
+			if err != nil {
+				return err
+			}
+			if f.PasswordHash != u.PasswordHash {
+				return errChanged
+			}
+			if f.TOTP == nil {
+				return notOn(name)
+			}
+			clear2FA(f)
+			if err := tx.PutUser(f); err != nil {
+				return err
+			}
+			return s.audit(tx, store.AuditEntry{Event: EvDisable, User: name})
+		})
+	})
+}
+
+func clear2FA(u *store.User) {
+	u.TOTP, u.Backup, u.Pending = nil, nil, nil
+}
+
+// Reset turns 2FA off without the user's password: the admin's recovery
+// for a user who lost both the device and the backup codes.
+func (s *Service) Reset(name string) error {
+	return s.Store.Update(func(tx *store.Tx) error {
+		f, err := tx.User(name)
+		if errors.Is(err, store.ErrNotFound) {
+			return noSuchUser(name)
+		}
+		if err != nil {
+			return err
+		}
+		if f.TOTP == nil && f.Pending == nil {
+			return notOn(name)
+		}
+		clear2FA(f)
+		if err := tx.PutUser(f); err != nil {
+			return err
+		}
+		return s.audit(tx, store.AuditEntry{Event: EvReset, User: name, Detail: "by admin, without the user's password"})
+	})
+}
+
+// Status is the 2FA state of a user.
+type Status struct {
+	User           string     `json:"user"`
+	Enabled        bool       `json:"enabled"`
+	EnabledAt      *time.Time `json:"enabled_at"`
+	BackupLeft     int        `json:"backup_codes_left"`
+	Pending        bool       `json:"pending"`
+	PendingExpires *time.Time `json:"pending_expires_at"`
+}
+
+// StatusOf derives the 2FA status of u at now.
+func StatusOf(u *store.User, now time.Time) Status {
+	st := Status{User: u.Name, Enabled: u.TOTP != nil, BackupLeft: u.Backup.Left()}
+	if u.TOTP != nil {
+		t := u.TOTP.EnabledAt
+		st.EnabledAt = &t
+	}
+	if u.Pending != nil && now.Before(u.Pending.ExpiresAt) {
+		t := u.Pending.ExpiresAt
+		st.Pending, st.PendingExpires = true, &t
+	}
+	return st
+}

@@ -1,0 +1,123 @@
+package account
+
+import (
+	"errors"
+	"time"
+
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store"
+)
+
+// CheckNewPassword reports why pw cannot be a password, as an Invalid error.
+func CheckNewPassword(pw string) error {
+	if err := secret.CheckPassword(pw); err != nil {
+		return apperr.New(apperr.Invalid, "%v", err)
+	}
+	return nil
+}
+
+// AddUser creates a user with password pw.
+func (s *Service) AddUser(name, pw string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if err := CheckNewPassword(pw); err != nil {
+		return err
+	}
+	hash, err := s.Hasher.Hash(pw)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.Store.Update(func(tx *store.Tx) error {
+		if tx.HasUser(name) {
+			return apperr.New(apperr.Conflict, "user %s already exists", name)
+		}
+		if err := tx.PutUser(&store.User{Name: name, PasswordHash: hash, CreatedAt: now, PasswordAt: now}); err != nil {
+			return err
+		}
+		return s.audit(tx, store.AuditEntry{Event: EvUserAdd, User: name})
+	})
+}
+
+// User returns the named user.
+func (s *Service) User(name string) (*store.User, error) {
+	u, _, err := s.read(name)
+	return u, err
+}
+
+// Users calls fn for every user in name order, one record at a time.
+func (s *Service) Users(fn func(*store.User) error) error {
+	return s.Store.View(func(tx *store.Tx) error { return tx.Users(fn) })
+}
+
+// DeleteUser removes a user and everything stored for it.
+func (s *Service) DeleteUser(name string) error {
+	return s.Store.Update(func(tx *store.Tx) error {
+		if !tx.HasUser(name) {
+			return noSuchUser(name)
+		}
+		if err := tx.DeleteUser(name); err != nil {
+			return err
+		}
+		return s.audit(tx, store.AuditEntry{Event: EvUserDelete, User: name})
+	})
+}
+
+// ChangePassword replaces name's password after checking the current one.
+func (s *Service) ChangePassword(name, current, next string) error {
+	if err := CheckNewPassword(next); err != nil {
+		return err
+	}
+	return retry(func() error {
+		u, _, err := s.authenticate(name, current, "password change")
+		if err != nil {
+			return err
+		}
+		hash, err := s.Hasher.Hash(next)
+		if err != nil {
+			return err
+		}
+		return s.Store.Update(func(tx *store.Tx) error {
+			f, err := tx.User(name)
+			if errors.Is(err, store.ErrNotFound) {
+				return noSuchUser(name)
+			}
+			if err != nil {
+				return err
+			}
+			if f.PasswordHash != u.PasswordHash {
+				return errChanged
+			}
+			f.PasswordHash = hash
+			f.PasswordAt = s.now()
+			f.Failures = 0
+			if err := tx.PutUser(f); err != nil {
+				return err
+			}
+			return s.audit(tx, store.AuditEntry{Event: EvPassword, User: name})
+		})
+	})
+}
+
+// Unlock clears name's failure counter and lock.
+func (s *Service) Unlock(name string) (wasLocked bool, err error) {
+	err = s.Store.Update(func(tx *store.Tx) error {
+		u, err := tx.User(name)
+		if errors.Is(err, store.ErrNotFound) {
+			return noSuchUser(name)
+		}
+		if err != nil {
+			return err
+		}
+		wasLocked = Locked(u, s.now())
+		u.Failures = 0
+		u.LockedUntil = time.Time{}
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		return s.audit(tx, store.AuditEntry{Event: EvUnlock, User: name})
+	})
+	return wasLocked, err
+}

@@ -1,0 +1,206 @@
+// Package secret holds authctl's cryptography: password hashing (argon2id in
+// PHC form, bcrypt for imported hashes), backup-code hashing and the
+// encryption of TOTP secrets at rest.
+package secret
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Password length limits from SECURITY.md (NIST SP 800-63B §5.1.1).
+const (
+	MinPasswordChars = 8
+	MaxPasswordBytes = 1024
+)
+
+// Params are argon2id cost parameters.
+type Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+}
+
+// DefaultParams are OWASP's recommended argon2id parameters (m=19 MiB, t=2, p=1).
+var DefaultParams = Params{Memory: 19456, Time: 2, Threads: 1}
+
+const (
+	saltLen = 16
+	keyLen  = 32
+)
+
+var (
+	// ErrMismatch means the password does not match the hash.
+	ErrMismatch = errors.New("password does not match")
+	// ErrUnknownHash means a hash string is not a supported format.
+	ErrUnknownHash = errors.New("unsupported password hash")
+)
+
+var b64 = base64.RawStdEncoding
+
+// CheckPassword reports why a password is unacceptable, or nil. It counts
+// characters after NFKC normalisation; it imposes no composition rules.
+func CheckPassword(pw string) error {
+	if !utf8.ValidString(pw) {
+		return errors.New("password is not valid UTF-8")
+	}
+	if len(pw) > MaxPasswordBytes {
+		return fmt.Errorf("password is longer than %d bytes", MaxPasswordBytes)
+	}
+	for _, r := range pw {
+		if unicode.IsControl(r) {
+			return errors.New("password contains a control character")
+		}
+	}
+	if n := utf8.RuneCountInString(norm.NFKC.String(pw)); n < MinPasswordChars {
+		return fmt.Errorf("password is shorter than %d characters", MinPasswordChars)
+	}
+	return nil
+}
+
+// Hasher hashes and verifies passwords. Tests inject cheap parameters.
+type Hasher struct {
+	Params Params
+	Rand   io.Reader // nil means crypto/rand
+}
+
+// Hash returns the argon2id PHC string of the NFKC form of pw.
+func (h Hasher) Hash(pw string) (string, error) {
+	salt := make([]byte, saltLen)
+	r := h.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	if _, err := io.ReadFull(r, salt); err != nil {
+		return "", fmt.Errorf("reading random salt: %w", err)
+	}
+	p := h.Params
+	key := argon2.IDKey(normalize(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify checks pw against an argon2id PHC string or a bcrypt hash. It
+// returns ErrMismatch for a wrong password. rehash is true when the hash
+// should be replaced by one with the hasher's current parameters (a bcrypt
+// hash, or argon2id with other parameters).
+func (h Hasher) Verify(hash, pw string) (rehash bool, err error) {
+	switch {
+	case strings.HasPrefix(hash, "$argon2id$"):
+		ph, err := ParsePHC(hash)
+		if err != nil {
+			return false, err
+		}
+		key := argon2.IDKey(normalize(pw), ph.Salt, ph.Params.Time, ph.Params.Memory, ph.Params.Threads, uint32(len(ph.Key)))
+		if subtle.ConstantTimeCompare(key, ph.Key) != 1 {
+			return false, ErrMismatch
+		}
+		return ph.Params != h.Params || len(ph.Key) != keyLen || len(ph.Salt) != saltLen, nil
+	case IsBcrypt(hash):
+		// bcrypt hashes come from other systems (htpasswd), which did not
+		// normalise; try the password as typed, then its NFKC form.
+		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil ||
+			bcrypt.CompareHashAndPassword([]byte(hash), normalize(pw)) == nil {
+			return true, nil
+		}
+		return false, ErrMismatch
+	default:
+		return false, ErrUnknownHash
+	}
+}
+
+// Dummy burns the same time as verifying a real hash, so an unknown user
+// cannot be told from a wrong password by timing.
+func (h Hasher) Dummy(pw string) {
+	p := h.Params
+	argon2.IDKey(normalize(pw), make([]byte, saltLen), p.Time, p.Memory, p.Threads, keyLen)
+}
+
+func normalize(pw string) []byte { return []byte(norm.NFKC.String(pw)) }
+
+// PHC is a parsed argon2id PHC string.
+type PHC struct {
+	Params Params
+	Salt   []byte
+	Key    []byte
+}
+
+// ParsePHC parses "$argon2id$v=19$m=...,t=...,p=...$salt$hash".
+func ParsePHC(s string) (PHC, error) {
+	var ph PHC
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return ph, fmt.Errorf("%w: not an argon2id PHC string", ErrUnknownHash)
+	}
+	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return ph, fmt.Errorf("%w: argon2 version %q", ErrUnknownHash, parts[2])
+	}
+	var m, t, p uint64
+	for _, kv := range strings.Split(parts[3], ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if !ok || err != nil {
+			return ph, fmt.Errorf("%w: bad parameter %q", ErrUnknownHash, kv)
+		}
+		switch k {
+		case "m":
+			m = n
+		case "t":
+			t = n
+		case "p":
+			p = n
+		default:
+			return ph, fmt.Errorf("%w: unknown parameter %q", ErrUnknownHash, k)
+		}
+	}
+	// Bounds keep a hostile import from asking for terabytes of memory.
+	if m < 8 || m > 4<<20 || t < 1 || t > 100 || p < 1 || p > 255 || m < 8*p {
+		return ph, fmt.Errorf("%w: argon2id parameters out of range", ErrUnknownHash)
+	}
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil || len(salt) < 8 || len(salt) > 64 {
+		return ph, fmt.Errorf("%w: bad salt", ErrUnknownHash)
+	}
+	key, err := b64.DecodeString(parts[5])
+	if err != nil || len(key) < 16 || len(key) > 64 {
+		return ph, fmt.Errorf("%w: bad hash", ErrUnknownHash)
+	}
+	ph.Params = Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
+	ph.Salt, ph.Key = salt, key
+	return ph, nil
+}
+
+// IsBcrypt reports whether s looks like a bcrypt hash ($2a$, $2b$, $2y$).
+func IsBcrypt(s string) bool {
+	if len(s) != 60 {
+		return false
+	}
+	switch s[:4] {
+	case "$2a$", "$2b$", "$2y$":
+	default:
+		return false
+	}
+	cost, err := strconv.Atoi(s[4:6])
+	return err == nil && s[6] == '$' && cost >= bcrypt.MinCost && cost <= bcrypt.MaxCost
+}
+
+// CheckHash reports whether s is a password hash authctl can verify.
+func CheckHash(s string) error {
+	if IsBcrypt(s) {
+		return nil
+	}
+	_, err := ParsePHC(s)
+	return err
+}

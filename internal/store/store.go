@@ -1,0 +1,371 @@
+// Package store keeps authctl's data in a bbolt file. Every operation opens
+// the file, runs one transaction and closes it, so no process holds the lock
+// longer than its transaction (and never while hashing a password).
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/authctl/authctl/internal/apperr"
+)
+
+// SchemaVersion is the layout this code reads and writes.
+const SchemaVersion = 1
+
+var (
+	bucketMeta  = []byte("meta")
+	bucketUsers = []byte("users")
+	bucketAudit = []byte("audit")
+
+	keyMagic  = []byte("magic")
+	keySchema = []byte("schema")
+	keyKeyID  = []byte("key_id")
+
+	magic = []byte("authctl")
+)
+
+// ErrNotFound is returned for a missing user.
+var ErrNotFound = errors.New("not found")
+
+// Options say where the database is and how long to wait for its lock.
+type Options struct {
+	Path        string
+	LockTimeout time.Duration
+	// Create allows Update to create the file (and its directory) when it
+	// does not exist. Read-only commands leave it false.
+	Create bool
+	// NoSync skips fsync; only for building throwaway benchmark databases.
+	NoSync bool
+}
+
+// DB is a handle on the database path; it holds no file open between calls.
+type DB struct {
+	opts Options
+}
+
+// New returns a DB for opts.
+func New(opts Options) *DB { return &DB{opts: opts} }
+
+// Path is the database file.
+func (d *DB) Path() string { return d.opts.Path }
+
+// View runs fn in a read-only transaction under a shared lock.
+func (d *DB) View(fn func(*Tx) error) error {
+	return d.run(false, fn)
+}
+
+// Update runs fn in one read-write transaction: it commits if fn returns nil
+// and rolls back otherwise.
+func (d *DB) Update(fn func(*Tx) error) error {
+	return d.run(true, fn)
+}
+
+func (d *DB) run(write bool, fn func(*Tx) error) (err error) {
+	db, err := d.open(write)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = d.envErr(cerr)
+		}
+	}()
+	defer func() {
+		// bbolt panics on some kinds of corruption; report it instead.
+		if r := recover(); r != nil {
+			err = apperr.New(apperr.Env, "database %s is corrupt (%v); it was left untouched", d.opts.Path, r)
+		}
+	}()
+	txfn := func(btx *bolt.Tx) error {
+		tx := &Tx{tx: btx}
+		if err := tx.checkSchema(write && d.opts.Create, d.opts.Path); err != nil {
+			return err
+		}
+		return fn(tx)
+	}
+	if write {
+		return db.Update(txfn)
+	}
+	return db.View(txfn)
+}
+
+func (d *DB) open(write bool) (*bolt.DB, error) {
+	path := d.opts.Path
+	if path == "" {
+		return nil, apperr.New(apperr.Invalid, "no database path given")
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !write || !d.opts.Create {
+			return nil, apperr.New(apperr.Env, "no database at %s; create it with \"authctl user add\" or point --db at an existing one", path)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, d.envErr(err)
+		}
+	case err != nil:
+		return nil, d.envErr(err)
+	case fi.IsDir():
+		return nil, apperr.New(apperr.Env, "database path %s is a directory, not a file", path)
+	case !fi.Mode().IsRegular():
+		return nil, apperr.New(apperr.Env, "database path %s is not a regular file", path)
+	case fi.Size() == 0 && !(write && d.opts.Create):
+		return nil, apperr.New(apperr.Env, "database %s is empty; create it with \"authctl user add\"", path)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:  d.opts.LockTimeout,
+		ReadOnly: !write,
+		NoSync:   d.opts.NoSync,
+	})
+	if err != nil {
+		return nil, d.envErr(err)
+	}
+	return db, nil
+}
+
+// envErr turns an open or I/O failure into one clear line.
+func (d *DB) envErr(err error) error {
+	path := d.opts.Path
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return apperr.New(apperr.Env, "database %s is locked by another authctl process (waited %s); try again or raise --lock-timeout", path, d.opts.LockTimeout)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+		return apperr.New(apperr.Env, "%s is not an authctl database or is corrupt (%v); it was left untouched", path, err)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return apperr.New(apperr.Env, "cannot open database %s: permission denied", path)
+	case errors.Is(err, syscall.EISDIR):
+		return apperr.New(apperr.Env, "database path %s is a directory, not a file", path)
+	}
+	return apperr.Wrap(apperr.Env, err, "database "+path)
+}
+
+// Tx is one transaction.
+type Tx struct {
+	tx *bolt.Tx
+}
+
+func (t *Tx) checkSchema(mayInit bool, path string) error {
+	meta := t.tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		_ = t.tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+		if !empty || !mayInit {
+			if empty {
+				return apperr.New(apperr.Env, "database %s has no authctl data yet; create it with \"authctl user add\"", path)
+			}
+			return apperr.New(apperr.Env, "%s is a bbolt file but not an authctl database; it was left untouched", path)
+		}
+		return t.init()
+	}
+	if string(meta.Get(keyMagic)) != string(magic) {
+		return apperr.New(apperr.Env, "%s is not an authctl database; it was left untouched", path)
+	}
+	v := meta.Get(keySchema)
+	if len(v) != 8 {
+		return apperr.New(apperr.Env, "database %s has no schema version; it was left untouched", path)
+	}
+	if n := binary.BigEndian.Uint64(v); n != SchemaVersion {
+		return apperr.New(apperr.Env, "database %s has schema version %d, this authctl reads version %d", path, n, SchemaVersion)
+	}
+	return nil
+}
+
+func (t *Tx) init() error {
+	meta, err := t.tx.CreateBucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if err := meta.Put(keyMagic, magic); err != nil {
+		return err
+	}
+	if err := meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
+		return err
+	}
+	for _, b := range [][]byte{bucketUsers, bucketAudit} {
+		if _, err := t.tx.CreateBucket(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Schema returns the schema version recorded in the file.
+func (t *Tx) Schema() uint64 {
+	return binary.BigEndian.Uint64(t.tx.Bucket(bucketMeta).Get(keySchema))
+}
+
+// KeyID returns the fingerprint of the key that seals secrets, or "".
+func (t *Tx) KeyID() string { return string(t.tx.Bucket(bucketMeta).Get(keyKeyID)) }
+
+// SetKeyID records the fingerprint of the key that seals secrets.
+func (t *Tx) SetKeyID(id string) error {
+	return t.tx.Bucket(bucketMeta).Put(keyKeyID, []byte(id))
+}
+
+// User returns the named user or ErrNotFound.
+func (t *Tx) User(name string) (*User, error) {
+	v := t.tx.Bucket(bucketUsers).Get([]byte(name))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	return decodeUser(v)
+}
+
+// HasUser reports whether the named user exists, without decoding it.
+func (t *Tx) HasUser(name string) bool {
+	return t.tx.Bucket(bucketUsers).Get([]byte(name)) != nil
+}
+
+func decodeUser(v []byte) (*User, error) {
+	u := new(User)
+	if err := json.Unmarshal(v, u); err != nil {
+		return nil, apperr.New(apperr.Env, "corrupt user record: %v", err)
+	}
+	return u, nil
+}
+
+// PutUser stores u and bumps its revision.
+func (t *Tx) PutUser(u *User) error {
+	u.Rev++
+	v, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketUsers).Put([]byte(u.Name), v)
+}
+
+// DeleteUser removes the named user.
+func (t *Tx) DeleteUser(name string) error {
+	return t.tx.Bucket(bucketUsers).Delete([]byte(name))
+}
+
+// Users calls fn for each user in name order, decoding one at a time, so
+// memory stays flat however many users there are.
+func (t *Tx) Users(fn func(*User) error) error {
+	return t.tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
+		u, err := decodeUser(v)
+		if err != nil {
+			return err
+		}
+		return fn(u)
+	})
+}
+
+// CountUsers returns the number of users.
+func (t *Tx) CountUsers() int {
+	return t.tx.Bucket(bucketUsers).Stats().KeyN
+}
+
+// auditKey orders entries by time, then by a per-database sequence. Times
+// before 1970 clamp to 0.
+func auditKey(ts time.Time, seq uint64) []byte {
+	ns := int64(0)
+	if ts.After(time.Unix(0, 0)) {
+		ns = ts.UnixNano()
+	}
+	k := binary.BigEndian.AppendUint64(nil, uint64(ns))
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// AddAudit appends an entry.
+func (t *Tx) AddAudit(e AuditEntry) error {
+	b := t.tx.Bucket(bucketAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return b.Put(auditKey(e.Time, seq), v)
+}
+
+// PruneAudit deletes entries older than before and returns how many.
+func (t *Tx) PruneAudit(before time.Time) (int, error) {
+	c := t.tx.Bucket(bucketAudit).Cursor()
+	limit := auditKey(before, 0)
+	n := 0
+	for k, _ := c.First(); k != nil && string(k) < string(limit); k, _ = c.First() {
+		if err := c.Delete(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Audit calls fn for entries newest first, down to since; fn returns false
+// to stop.
+func (t *Tx) Audit(since time.Time, fn func(AuditEntry) (bool, error)) error {
+	c := t.tx.Bucket(bucketAudit).Cursor()
+	var floor []byte
+	if !since.IsZero() {
+		floor = auditKey(since, 0)
+	}
+	for k, v := c.Last(); k != nil && string(k) >= string(floor); k, v = c.Prev() {
+		var e AuditEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return apperr.New(apperr.Env, "corrupt audit entry: %v", err)
+		}
+		more, err := fn(e)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteTo writes a consistent copy of the whole database to w.
+func (t *Tx) WriteTo(w io.Writer) (int64, error) { return t.tx.WriteTo(w) }
+
+// Check runs bbolt's consistency check and decodes every record, returning
+// every problem found.
+func (t *Tx) Check() []error {
+	var errs []error
+	for err := range t.tx.Check() {
+		errs = append(errs, err)
+	}
+	users := t.tx.Bucket(bucketUsers)
+	if users == nil {
+		return append(errs, errors.New("users bucket is missing"))
+	}
+	_ = users.ForEach(func(k, v []byte) error {
+		u, err := decodeUser(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("user %q: %v", k, err))
+		case u.Name != string(k):
+			errs = append(errs, fmt.Errorf("user %q: record names %q", k, u.Name))
+		case u.PasswordHash == "":
+			errs = append(errs, fmt.Errorf("user %q: no password hash", k))
+		case u.TOTP != nil && (len(u.TOTP.Secret) == 0 || u.Backup == nil):
+			errs = append(errs, fmt.Errorf("user %q: 2fa on without a secret or backup codes", k))
+		}
+		return nil
+	})
+	audit := t.tx.Bucket(bucketAudit)
+	if audit == nil {
+		return append(errs, errors.New("audit bucket is missing"))
+	}
+	_ = audit.ForEach(func(k, v []byte) error {
+		var e AuditEntry
+		if len(k) != 16 || json.Unmarshal(v, &e) != nil {
+			errs = append(errs, fmt.Errorf("audit entry %x is malformed", k))
+		}
+		return nil
+	})
+	return errs
+}
