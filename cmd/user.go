@@ -17,7 +17,7 @@ func newUserCmd(app *App) *cobra.Command {
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newUserAddCmd(app, nil), newUserListCmd(app), newUserShowCmd(app),
-		newUserDeleteCmd(app), newUserPasswdCmd(app), newUserUnlockCmd(app))
+		newUserDeleteCmd(app), newUserPasswdCmd(app), newUserUnlockCmd(app), newUserImportCmd(app))
 	return c
 }
 

@@ -39,6 +39,14 @@ var (
 // ErrNotFound is returned for a missing user.
 var ErrNotFound = errors.New("not found")
 
+// ErrNoDatabase is wrapped by the error for a database file that does not
+// exist yet (or is empty), which only a write with Options.Create creates.
+var ErrNoDatabase = errors.New("no database")
+
+func noDatabase(format string, args ...any) error {
+	return &apperr.Error{Kind: apperr.Env, Msg: fmt.Sprintf(format, args...), Err: ErrNoDatabase}
+}
+
 // Options say where the database is and how long to wait for its lock.
 type Options struct {
 	Path        string
@@ -73,7 +81,7 @@ func (d *DB) Update(fn func(*Tx) error) error {
 }
 
 func (d *DB) run(write bool, fn func(*Tx) error) (err error) {
-	db, err := d.open(write)
+	db, release, err := d.open(write)
 	if err != nil {
 		return err
 	}
@@ -81,6 +89,7 @@ func (d *DB) run(write bool, fn func(*Tx) error) (err error) {
 		if cerr := db.Close(); cerr != nil && err == nil {
 			err = d.envErr(cerr)
 		}
+		release()
 	}()
 	defer func() {
 		// bbolt panics on some kinds of corruption; report it instead.
@@ -101,45 +110,53 @@ func (d *DB) run(write bool, fn func(*Tx) error) (err error) {
 	return db.View(txfn)
 }
 
-func (d *DB) open(write bool) (*bolt.DB, error) {
+// open checks the path, takes the lock and opens the file. release drops
+// the lock after the bbolt handle is closed.
+func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 	path := d.opts.Path
 	if path == "" {
-		return nil, apperr.New(apperr.Invalid, "no database path given")
+		return nil, nil, apperr.New(apperr.Invalid, "no database path given")
 	}
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if !write || !d.opts.Create {
-			return nil, apperr.New(apperr.Env, "no database at %s; create it with \"authctl user add\" or point --db at an existing one", path)
+			return nil, nil, noDatabase("no database at %s; create it with \"authctl user add\" or point --db at an existing one", path)
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, d.envErr(err)
+			return nil, nil, d.envErr(err)
 		}
 	case err != nil:
-		return nil, d.envErr(err)
+		return nil, nil, d.envErr(err)
 	case fi.IsDir():
-		return nil, apperr.New(apperr.Env, "database path %s is a directory, not a file", path)
+		return nil, nil, apperr.New(apperr.Env, "database path %s is a directory, not a file", path)
 	case !fi.Mode().IsRegular():
-		return nil, apperr.New(apperr.Env, "database path %s is not a regular file", path)
+		return nil, nil, apperr.New(apperr.Env, "database path %s is not a regular file", path)
 	case fi.Size() == 0 && !(write && d.opts.Create):
-		return nil, apperr.New(apperr.Env, "database %s is empty; create it with \"authctl user add\"", path)
+		return nil, nil, noDatabase("database %s is empty; create it with \"authctl user add\"", path)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:  d.opts.LockTimeout,
+	start := time.Now()
+	release, err = lockSidecar(path, write, d.opts.LockTimeout)
+	if err != nil {
+		return nil, nil, d.envErr(err)
+	}
+	db, err = bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:  max(d.opts.LockTimeout-time.Since(start), time.Millisecond),
 		ReadOnly: !write,
 		NoSync:   d.opts.NoSync,
 	})
 	if err != nil {
-		return nil, d.envErr(err)
+		release()
+		return nil, nil, d.envErr(err)
 	}
-	return db, nil
+	return db, release, nil
 }
 
 // envErr turns an open or I/O failure into one clear line.
 func (d *DB) envErr(err error) error {
 	path := d.opts.Path
 	switch {
-	case errors.Is(err, berrors.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout), errors.Is(err, errLockTimeout):
 		return apperr.New(apperr.Env, "database %s is locked by another authctl process (waited %s); try again or raise --lock-timeout", path, d.opts.LockTimeout)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
 		return apperr.New(apperr.Env, "%s is not an authctl database or is corrupt (%v); it was left untouched", path, err)
@@ -163,7 +180,7 @@ func (t *Tx) checkSchema(mayInit bool, path string) error {
 		_ = t.tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
 		if !empty || !mayInit {
 			if empty {
-				return apperr.New(apperr.Env, "database %s has no authctl data yet; create it with \"authctl user add\"", path)
+				return noDatabase("database %s has no authctl data yet; create it with \"authctl user add\"", path)
 			}
 			return apperr.New(apperr.Env, "%s is a bbolt file but not an authctl database; it was left untouched", path)
 		}

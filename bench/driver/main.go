@@ -1,0 +1,402 @@
+// Command driver is bench/run: it builds authctl and two reference programs,
+// runs them side by side on this machine, and prints ratios of medians, so
+// that the figures mean the same on a fast or a slow, busy or idle machine.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/authctl/authctl/internal/secret"
+)
+
+type sizes struct {
+	runs       int // repetitions of single-process timings
+	concurrent int // logins at once
+	concRounds int
+	imports    int // users in the plain-password import
+	big        int // users in the big database
+	startRuns  int
+}
+
+var full = sizes{runs: 15, concurrent: 64, concRounds: 3, imports: 10000, big: 1000000, startRuns: 61}
+var quick = sizes{runs: 3, concurrent: 8, concRounds: 1, imports: 40, big: 2000, startRuns: 11}
+
+const password = "correct horse battery"
+
+type row struct {
+	name, measured, ratio, target string
+	ok                            bool
+}
+
+func main() {
+	q := flag.Bool("quick", false, "small sizes, for CI: checks that the benchmark runs, not the figures")
+	keep := flag.Bool("keep", false, "keep the work directory")
+	flag.Parse()
+	sz := full
+	if *q {
+		sz = quick
+	}
+	if err := run(sz, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	dir, authctl, baseline, hello string
+	env                           []string
+	cores                         int
+}
+
+func run(sz sizes, keep bool) error {
+	if p := secret.DefaultParams; p != (secret.Params{Memory: 19456, Time: 2, Threads: 1}) {
+		return fmt.Errorf("bench/baseline hashes with m=19456,t=2,p=1 but authctl's defaults are %+v; update the baseline", p)
+	}
+	dir, err := os.MkdirTemp("", "authctl-bench-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Fprintln(os.Stderr, "work directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	b := &bench{dir: dir, cores: runtime.NumCPU()}
+	for _, p := range []struct{ out, pkg string }{
+		{"authctl", "."}, {"baseline", "./bench/baseline"}, {"hello", "./bench/hello"},
+	} {
+		// The same flags for every binary, as a release build would use.
+		c := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(dir, p.out), p.pkg)
+		c.Stderr = os.Stderr
+		if err := c.Run(); err != nil {
+			return fmt.Errorf("building %s: %w", p.pkg, err)
+		}
+	}
+	b.authctl, b.baseline, b.hello = filepath.Join(dir, "authctl"), filepath.Join(dir, "baseline"), filepath.Join(dir, "hello")
+	b.env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+	if _, err := exec.LookPath("oathtool"); err != nil {
+		return errors.New("oathtool is needed (Debian package oathtool)")
+	}
+	fmt.Printf("authctl benchmark: %d cores, %s, %s\n\n", b.cores, runtime.GOOS+"/"+runtime.GOARCH, runtime.Version())
+
+	var rows []row
+	small := filepath.Join(dir, "small.db")
+	if _, err := b.ok(small, password+"\n", "user", "add", "bench", "--password-stdin"); err != nil {
+		return err
+	}
+
+	// 1. Password login against the bare hash.
+	base, login, err := b.pair(sz.runs,
+		func(int) (time.Duration, error) { return b.timeCmd("", b.baseline) },
+		func(int) (time.Duration, error) {
+			return b.timeCmd(password+"\n", b.authctl, "--db", small, "login", "bench", "--password-stdin")
+		})
+	if err != nil {
+		return err
+	}
+	rows = append(rows, ratioRow("1. login (password) / argon2id baseline",
+		fmt.Sprintf("%s / %s", ms(login), ms(base)), float64(login)/float64(base), 1.15))
+
+	// 2. Login with a code from oathtool.
+	users, err := b.enroll(small, sz.runs)
+	if err != nil {
+		return err
+	}
+	base2, login2, err := b.pair(sz.runs,
+		func(int) (time.Duration, error) { return b.timeCmd("", b.baseline) },
+		func(i int) (time.Duration, error) {
+			code, err := output("oathtool", "--totp", "-b", users[i].secret)
+			if err != nil {
+				return 0, err
+			}
+			return b.timeCmd(password+"\n", b.authctl, "--db", small, "login", users[i].name, "--password-stdin", "--code", strings.TrimSpace(code))
+		})
+	if err != nil {
+		return err
+	}
+	rows = append(rows, ratioRow("2. login (password + oathtool code) / baseline",
+		fmt.Sprintf("%s / %s", ms(login2), ms(base2)), float64(login2)/float64(base2), 1.2))
+
+	// 3. Concurrent logins of distinct users.
+	conc := filepath.Join(dir, "conc.db")
+	var csv strings.Builder
+	csv.WriteString("name,password\n")
+	for i := 0; i < sz.concurrent; i++ {
+		fmt.Fprintf(&csv, "c%03d,%s\n", i, password)
+	}
+	if _, err := b.ok(conc, csv.String(), "user", "import", "-", "--format", "csv"); err != nil {
+		return err
+	}
+	var walls []time.Duration
+	failures := 0
+	for r := 0; r < sz.concRounds; r++ {
+		wall, failed, err := b.concurrentLogins(conc, sz.concurrent)
+		if err != nil {
+			return err
+		}
+		walls = append(walls, wall)
+		failures += failed
+	}
+	cb := median(walls)
+	ideal := time.Duration(float64(sz.concurrent) * float64(base) / float64(b.cores))
+	rr := ratioRow(fmt.Sprintf("3. %d concurrent logins / (%d x baseline / %d cores)", sz.concurrent, sz.concurrent, b.cores),
+		fmt.Sprintf("%s / %s, %d failures", ms(cb), ms(ideal), failures), float64(cb)/float64(ideal), 1.3)
+	rr.ok = rr.ok && failures == 0
+	rows = append(rows, rr)
+
+	// 4. Bulk import of plain passwords.
+	imp := filepath.Join(dir, "import.db")
+	csv.Reset()
+	csv.WriteString("name,password\n")
+	for i := 0; i < sz.imports; i++ {
+		fmt.Fprintf(&csv, "imp%06d,%s %d\n", i, password, i)
+	}
+	start := time.Now()
+	if _, err := b.ok(imp, csv.String(), "user", "import", "-", "--format", "csv"); err != nil {
+		return err
+	}
+	iw := time.Since(start)
+	ideal = time.Duration(float64(sz.imports) * float64(base) / float64(b.cores))
+	rows = append(rows, ratioRow(fmt.Sprintf("4. import %d passwords / (%d x baseline / %d cores)", sz.imports, sz.imports, b.cores),
+		fmt.Sprintf("%s / %s", ms(iw), ms(ideal)), float64(iw)/float64(ideal), 1.2))
+
+	// 5. Login on a big database against a database of one user.
+	big := filepath.Join(dir, "big.db")
+	hash, err := secret.Hasher{Params: secret.DefaultParams}.Hash(password)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "big.csv"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(f, "name,password_hash")
+	for i := 0; i < sz.big; i++ {
+		fmt.Fprintf(f, "user%07d,\"%s\"\n", i, hash)
+	}
+	f.Close()
+	start = time.Now()
+	if _, err := b.ok(big, "", "user", "import", filepath.Join(dir, "big.csv")); err != nil {
+		return err
+	}
+	bw := time.Since(start)
+	one := filepath.Join(dir, "one.db")
+	if _, err := b.ok(one, "name,password_hash\nuser0000000,\""+hash+"\"\n", "user", "import", "-", "--format", "csv"); err != nil {
+		return err
+	}
+	target := fmt.Sprintf("user%07d", sz.big/2)
+	oneT, bigT, err := b.pair(sz.runs,
+		func(int) (time.Duration, error) {
+			return b.timeCmd(password+"\n", b.authctl, "--db", one, "login", "user0000000", "--password-stdin")
+		},
+		func(int) (time.Duration, error) {
+			return b.timeCmd(password+"\n", b.authctl, "--db", big, "login", target, "--password-stdin")
+		})
+	if err != nil {
+		return err
+	}
+	rows = append(rows, ratioRow(fmt.Sprintf("5. login on %d users / login on 1 user", sz.big),
+		fmt.Sprintf("%s / %s", ms(bigT), ms(oneT)), float64(bigT)/float64(oneT), 1.1))
+	rows = append(rows, row{name: fmt.Sprintf("   building it: import of %d password hashes", sz.big), measured: ms(bw), ratio: "-", target: "< 60s", ok: bw < time.Minute})
+
+	// 6. Listing a big database: wall time and peak memory.
+	lw, rss, err := b.list(big)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, row{name: fmt.Sprintf("6. user list -o json of %d users", sz.big),
+		measured: fmt.Sprintf("%s, peak RSS %.1f MiB", ms(lw), float64(rss)/(1<<20)), ratio: "-", target: "< 64 MiB", ok: rss < 64<<20})
+
+	// 7. Start-up.
+	h, v, err := b.pair(sz.startRuns,
+		func(int) (time.Duration, error) { return b.timeCmd("", b.hello) },
+		func(int) (time.Duration, error) { return b.timeCmd("", b.authctl, "version") })
+	if err != nil {
+		return err
+	}
+	rows = append(rows, ratioRow("7. authctl version / hello world", fmt.Sprintf("%s / %s", ms(v), ms(h)), float64(v)/float64(h), 2))
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure\tmedians\tratio\ttarget\tok")
+	for _, r := range rows {
+		ok := "yes"
+		if !r.ok {
+			ok = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.name, r.measured, r.ratio, r.target, ok)
+	}
+	return tw.Flush()
+}
+
+func ratioRow(name, measured string, ratio, target float64) row {
+	return row{name: name, measured: measured, ratio: fmt.Sprintf("%.2f", ratio), target: fmt.Sprintf("<= %.2f", target), ok: ratio <= target}
+}
+
+func ms(d time.Duration) string {
+	if d >= 10*time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// pair runs a and b alternately n times each, so that load on the machine
+// hits both alike, and returns their medians.
+func (b *bench) pair(n int, fa, fb func(i int) (time.Duration, error)) (time.Duration, time.Duration, error) {
+	var as, bs []time.Duration
+	for i := 0; i < n; i++ {
+		a, err := fa(i)
+		if err != nil {
+			return 0, 0, err
+		}
+		x, err := fb(i)
+		if err != nil {
+			return 0, 0, err
+		}
+		as, bs = append(as, a), append(bs, x)
+	}
+	return median(as), median(bs), nil
+}
+
+// timeCmd runs a command and returns its wall time; a failure is an error.
+func (b *bench) timeCmd(stdin, name string, args ...string) (time.Duration, error) {
+	c := exec.Command(name, args...)
+	c.Env = b.env
+	c.Stdin = strings.NewReader(stdin)
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	start := time.Now()
+	err := c.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %v: %s", filepath.Base(name), strings.Join(args, " "), err, errb.String())
+	}
+	return d, nil
+}
+
+// ok runs authctl on db and returns its stdout.
+func (b *bench) ok(db, stdin string, args ...string) (string, error) {
+	c := exec.Command(b.authctl, append([]string{"--db", db}, args...)...)
+	c.Env = b.env
+	c.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil {
+		return "", fmt.Errorf("authctl %s: %v: %s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+func output(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return string(out), nil
+}
+
+type enrolled struct{ name, secret string }
+
+// enroll creates n users with 2FA on. Each confirms with the code of the
+// previous time step (accepted with skew 1), so a login with the current
+// code is not a replay.
+func (b *bench) enroll(db string, n int) ([]enrolled, error) {
+	var us []enrolled
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("tfa%02d", i)
+		if _, err := b.ok(db, password+"\n", "user", "add", name, "--password-stdin"); err != nil {
+			return nil, err
+		}
+		out, err := b.ok(db, password+"\n", "2fa", "enable", name, "--password-stdin", "--begin", "-o", "json")
+		if err != nil {
+			return nil, err
+		}
+		var en struct{ Secret string }
+		if err := json.Unmarshal([]byte(out), &en); err != nil {
+			return nil, err
+		}
+		code, err := output("oathtool", "--totp", "-b", "-N", "@"+strconv.FormatInt(time.Now().Unix()-30, 10), en.Secret)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := b.ok(db, password+"\n", "2fa", "enable", name, "--password-stdin", "--confirm", strings.TrimSpace(code)); err != nil {
+			return nil, err
+		}
+		us = append(us, enrolled{name, en.Secret})
+	}
+	return us, nil
+}
+
+// concurrentLogins starts n logins of distinct users at once and returns the
+// wall time until the last one finished and how many failed.
+func (b *bench) concurrentLogins(db string, n int) (time.Duration, int, error) {
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		c := exec.Command(b.authctl, "--db", db, "--lock-timeout", "5s", "login", fmt.Sprintf("c%03d", i), "--password-stdin")
+		c.Env = b.env
+		c.Stdin = strings.NewReader(password + "\n")
+		cmds[i] = c
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := 0
+	start := time.Now()
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			return 0, 0, err
+		}
+		wg.Add(1)
+		go func(c *exec.Cmd) {
+			defer wg.Done()
+			if err := c.Wait(); err != nil {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}(c)
+	}
+	wg.Wait()
+	return time.Since(start), failed, nil
+}
+
+// list times `user list -o json > /dev/null` and reads its peak RSS.
+func (b *bench) list(db string) (time.Duration, int64, error) {
+	c := exec.Command(b.authctl, "--db", db, "user", "list", "-o", "json")
+	c.Env = b.env
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer devnull.Close()
+	c.Stdout = devnull
+	start := time.Now()
+	if err := c.Run(); err != nil {
+		return 0, 0, err
+	}
+	d := time.Since(start)
+	var rss int64
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = int64(ru.Maxrss) * 1024 // kilobytes on Linux
+	}
+	return d, rss, nil
+}

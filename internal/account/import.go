@@ -1,0 +1,208 @@
+package account
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/importer"
+	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	// SkipInvalid imports the valid records and reports the others, instead
+	// of importing nothing when one is bad.
+	SkipInvalid bool
+	// Workers hash passwords in parallel; 0 means one per CPU.
+	Workers int
+	// BatchSize is the number of users written per transaction.
+	BatchSize int
+	// Progress, if set, is called as passwords are hashed and users written.
+	Progress func(done, total int)
+}
+
+// ImportResult summarises an import.
+type ImportResult struct {
+	Imported int
+	Hashed   int // from plain passwords
+	FromHash int // from argon2id or bcrypt hashes
+	Skipped  []importer.Problem
+}
+
+// Import adds users in bulk. Every record is validated first (names,
+// passwords or hashes, duplicates in the file and in the database); unless
+// SkipInvalid, one bad record imports nothing. Plain passwords are hashed on
+// all cores with no lock held; users are then written in batches, each one
+// short transaction that re-checks the names are still free.
+func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt ImportOptions) (ImportResult, error) {
+	var res ImportResult
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 5000
+	}
+
+	// Validate everything before any work.
+	seen := make(map[string]int, len(recs))
+	valid := recs[:0:0]
+	conflict := false
+	for _, r := range recs {
+		var msg string
+		if err := CheckName(r.Name); err != nil {
+			msg = err.Error()
+		} else if first, dup := seen[r.Name]; dup {
+			msg = fmt.Sprintf("duplicate of line %d", first)
+		} else if r.Password != "" {
+			if err := secret.CheckPassword(r.Password); err != nil {
+				msg = err.Error()
+			}
+		} else if err := secret.CheckHash(r.Hash); err != nil {
+			msg = "password_hash is not an argon2id PHC string or a bcrypt hash"
+		}
+		if msg != "" {
+			probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
+			continue
+		}
+		seen[r.Name] = r.Line
+		valid = append(valid, r)
+	}
+	if len(valid) > 0 {
+		err := s.Store.View(func(tx *store.Tx) error {
+			kept := valid[:0]
+			for _, r := range valid {
+				if tx.HasUser(r.Name) {
+					probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: "user already exists"})
+					conflict = true
+					continue
+				}
+				kept = append(kept, r)
+			}
+			valid = kept
+			return nil
+		})
+		if err != nil && !isNoDatabase(err) {
+			return res, err
+		}
+	}
+	slices.SortFunc(probs, func(a, b importer.Problem) int { return a.Line - b.Line })
+	if len(probs) > 0 && !opt.SkipInvalid {
+		kind := apperr.Invalid
+		if conflict && !hasInvalid(probs) {
+			kind = apperr.Conflict
+		}
+		more := ""
+		if len(probs) > 1 {
+			more = fmt.Sprintf(" (and %d more problems)", len(probs)-1)
+		}
+		return res, apperr.New(kind, "%s%s; nothing was imported (--skip-invalid imports the valid lines)", probs[0], more)
+	}
+	res.Skipped = probs
+
+	// Hash plain passwords on every core.
+	users := make([]*store.User, len(valid))
+	now := s.now()
+	var done atomic.Int64
+	total := len(valid)
+	progress := func() {
+		if opt.Progress != nil {
+			opt.Progress(int(done.Add(1)), 2*total)
+		}
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var firstErr error
+	var errOnce sync.Once
+	for w := 0; w < opt.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				r := valid[i]
+				hash := r.Hash
+				if r.Password != "" {
+					h, err := s.Hasher.Hash(r.Password)
+					if err != nil {
+						errOnce.Do(func() { firstErr = err })
+						continue
+					}
+					hash = h
+				}
+				users[i] = &store.User{Name: r.Name, PasswordHash: hash, CreatedAt: now, PasswordAt: now}
+				progress()
+			}
+		}()
+	}
+	for i := range valid {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return res, firstErr
+	}
+	for _, r := range valid {
+		if r.Password != "" {
+			res.Hashed++
+		} else {
+			res.FromHash++
+		}
+	}
+
+	// Write in name order (sequential B+tree inserts), in short batches.
+	slices.SortFunc(users, func(a, b *store.User) int { return strings.Compare(a.Name, b.Name) })
+	lineOf := make(map[string]int, len(valid))
+	for _, r := range valid {
+		lineOf[r.Name] = r.Line
+	}
+	for start := 0; start < len(users); start += opt.BatchSize {
+		batch := users[start:min(start+opt.BatchSize, len(users))]
+		written := 0
+		err := s.Store.Update(func(tx *store.Tx) error {
+			written = 0
+			for _, u := range batch {
+				if tx.HasUser(u.Name) {
+					// Added by another process since validation.
+					res.Skipped = append(res.Skipped, importer.Problem{Line: lineOf[u.Name], Name: u.Name, Err: "user already exists"})
+					continue
+				}
+				if err := tx.PutUser(u); err != nil {
+					return err
+				}
+				written++
+			}
+			return s.audit(tx, store.AuditEntry{Event: EvUserImport, Detail: fmt.Sprintf("%d users", written)})
+		})
+		if err != nil {
+			return res, fmt.Errorf("after %d users were imported: %w", res.Imported, err)
+		}
+		res.Imported += written
+		for range batch {
+			progress()
+		}
+	}
+	return res, nil
+}
+
+func hasInvalid(probs []importer.Problem) bool {
+	for _, p := range probs {
+		if p.Err != "user already exists" {
+			return true
+		}
+	}
+	return false
+}
+
+
+// isNoDatabase reports the error a read gets before the first write created
+// the database.
+func isNoDatabase(err error) bool {
+	return errors.Is(err, store.ErrNoDatabase)
+}

@@ -1,0 +1,266 @@
+// Package importer reads the files `authctl user import` accepts: CSV with a
+// header, JSON lines, and Apache htpasswd files with bcrypt hashes.
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Formats.
+const (
+	Auto     = "auto"
+	CSV      = "csv"
+	JSONL    = "jsonl"
+	Htpasswd = "htpasswd"
+)
+
+// Formats lists the valid --format values.
+var Formats = []string{Auto, CSV, JSONL, Htpasswd}
+
+// Record is one user to import: exactly one of Password and Hash is set by
+// a well-formed line (the caller validates the values).
+type Record struct {
+	Line     int
+	Name     string
+	Password string
+	Hash     string
+}
+
+// Problem is a line that could not be read.
+type Problem struct {
+	Line int
+	Name string
+	Err  string
+}
+
+func (p Problem) String() string {
+	if p.Name != "" {
+		name := p.Name
+		if len(name) > 40 {
+			name = name[:40] + "..."
+		}
+		return fmt.Sprintf("line %d (%q): %s", p.Line, name, p.Err)
+	}
+	return fmt.Sprintf("line %d: %s", p.Line, p.Err)
+}
+
+// maxLine bounds one line of a JSON lines or htpasswd file.
+const maxLine = 64 << 10
+
+// Detect picks a format from the file name, then from the first line.
+func Detect(name string, head []byte) (string, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return CSV, nil
+	case ".jsonl", ".ndjson", ".json":
+		return JSONL, nil
+	case ".htpasswd":
+		return Htpasswd, nil
+	}
+	if strings.EqualFold(filepath.Base(name), ".htpasswd") || strings.EqualFold(filepath.Base(name), "htpasswd") {
+		return Htpasswd, nil
+	}
+	first := head
+	for len(first) > 0 {
+		line, rest, _ := bytes.Cut(first, []byte("\n"))
+		if t := bytes.TrimSpace(line); len(t) > 0 {
+			first = t
+			break
+		}
+		first = rest
+	}
+	switch {
+	case bytes.HasPrefix(first, []byte("{")):
+		return JSONL, nil
+	case bytes.HasPrefix(bytes.ToLower(first), []byte("name,")):
+		return CSV, nil
+	}
+	return "", errors.New("cannot tell the file's format; pass --format csv, jsonl or htpasswd")
+}
+
+// Parse reads every record of r in format. Lines that cannot be read come
+// back as problems; an error means the file as a whole is unreadable.
+func Parse(r io.Reader, format string) ([]Record, []Problem, error) {
+	switch format {
+	case CSV:
+		return parseCSV(r)
+	case JSONL:
+		return parseJSONL(r)
+	case Htpasswd:
+		return parseHtpasswd(r)
+	}
+	return nil, nil, fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
+}
+
+func parseCSV(r io.Reader) ([]Record, []Problem, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, errors.New("the CSV file is empty; it needs a header line such as name,password")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("CSV header: %v", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := col[h]; dup {
+			return nil, nil, fmt.Errorf("CSV header names column %q twice", h)
+		}
+		col[h] = i
+	}
+	nameCol, ok := col["name"]
+	pwCol, hasPW := col["password"]
+	hashCol, hasHash := col["password_hash"]
+	if !ok || (!hasPW && !hasHash) {
+		return nil, nil, errors.New("CSV header must name the columns name and password (or password_hash)")
+	}
+	var recs []Record
+	var probs []Problem
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				probs = append(probs, Problem{Line: pe.Line, Err: pe.Err.Error()})
+				// A quoting error leaves the reader mid-record; stop here.
+				return recs, probs, nil
+			}
+			return nil, nil, err
+		}
+		if len(row) != len(header) {
+			probs = append(probs, Problem{Line: line, Err: fmt.Sprintf("%d fields where the header has %d (quote values that contain commas, such as argon2id hashes)", len(row), len(header))})
+			continue
+		}
+		get := func(i int, present bool) string {
+			if !present || i >= len(row) {
+				return ""
+			}
+			return row[i]
+		}
+		rec := Record{Line: line, Name: get(nameCol, true), Password: get(pwCol, hasPW), Hash: get(hashCol, hasHash)}
+		if p, ok := shape(rec); !ok {
+			probs = append(probs, p)
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	return recs, probs, nil
+}
+
+// shape checks that a record has exactly one credential.
+func shape(r Record) (Problem, bool) {
+	switch {
+	case r.Password != "" && r.Hash != "":
+		return Problem{Line: r.Line, Name: r.Name, Err: "give password or password_hash, not both"}, false
+	case r.Password == "" && r.Hash == "":
+		return Problem{Line: r.Line, Name: r.Name, Err: "no password or password_hash"}, false
+	}
+	return Problem{}, true
+}
+
+// lines calls fn with each line of r and its number; an over-long line is
+// reported as a problem and skipped.
+func lines(r io.Reader, fn func(n int, line string)) ([]Problem, error) {
+	br := bufio.NewReaderSize(r, maxLine)
+	var probs []Problem
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			probs = append(probs, Problem{Line: n, Err: fmt.Sprintf("line is longer than %d bytes", maxLine)})
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			if err == io.EOF {
+				return probs, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(line) > 0 {
+			fn(n, strings.TrimRight(string(line), "\r\n"))
+		}
+		if err == io.EOF {
+			return probs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func parseJSONL(r io.Reader) ([]Record, []Problem, error) {
+	var recs []Record
+	var probs []Problem
+	p, err := lines(r, func(n int, line string) {
+		if strings.TrimSpace(line) == "" {
+			return
+		}
+		var v struct {
+			Name     *string `json:"name"`
+			Password string  `json:"password"`
+			Hash     string  `json:"password_hash"`
+		}
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil {
+			probs = append(probs, Problem{Line: n, Err: "not a JSON object with name and password or password_hash: " + err.Error()})
+			return
+		}
+		if dec.More() {
+			probs = append(probs, Problem{Line: n, Err: "more than one JSON value on the line"})
+			return
+		}
+		if v.Name == nil {
+			probs = append(probs, Problem{Line: n, Err: "no name"})
+			return
+		}
+		rec := Record{Line: n, Name: *v.Name, Password: v.Password, Hash: v.Hash}
+		if pr, ok := shape(rec); !ok {
+			probs = append(probs, pr)
+			return
+		}
+		recs = append(recs, rec)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs, append(p, probs...), nil
+}
+
+func parseHtpasswd(r io.Reader) ([]Record, []Problem, error) {
+	var recs []Record
+	var probs []Problem
+	p, err := lines(r, func(n int, line string) {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			return
+		}
+		name, hash, ok := strings.Cut(line, ":")
+		if !ok || hash == "" {
+			probs = append(probs, Problem{Line: n, Err: "expected name:hash"})
+			return
+		}
+		recs = append(recs, Record{Line: n, Name: name, Hash: hash})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs, append(p, probs...), nil
+}
