@@ -271,14 +271,22 @@ func (t *Tx) DeleteUser(name string) error {
 // Users calls fn for each user in name order, decoding one at a time, so
 // memory stays flat however many users there are.
 func (t *Tx) Users(fn func(*User) error) error {
+	n := 0
 	return t.tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
 		u, err := decodeUser(v)
 		if err != nil {
 			return err
 		}
+		if n++; n%scanChunk == 0 {
+			dropPages(t.tx)
+		}
 		return fn(u)
 	})
 }
+
+// scanChunk is how many records a scan reads between releases of the pages
+// it has read.
+const scanChunk = 4096
 
 // CountUsers returns the number of users.
 func (t *Tx) CountUsers() int {
@@ -332,10 +340,14 @@ func (t *Tx) Audit(since time.Time, fn func(AuditEntry) (bool, error)) error {
 	if !since.IsZero() {
 		floor = auditKey(since, 0)
 	}
+	n := 0
 	for k, v := c.Last(); k != nil && string(k) >= string(floor); k, v = c.Prev() {
 		var e AuditEntry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return apperr.New(apperr.Env, "corrupt audit entry: %v", err)
+		}
+		if n++; n%scanChunk == 0 {
+			dropPages(t.tx)
 		}
 		more, err := fn(e)
 		if err != nil || !more {
