@@ -200,7 +200,6 @@ func hasInvalid(probs []importer.Problem) bool {
 	return false
 }
 
-
 // isNoDatabase reports the error a read gets before the first write created
 // the database.
 func isNoDatabase(err error) bool {
