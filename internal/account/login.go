@@ -30,11 +30,10 @@ type LoginRequest struct {
 
 // LoginResult says how the login succeeded.
 type LoginResult struct {
-	Factor      string // "password", "code" or "backup code"
-	BackupLeft  int    // unused backup codes, when 2FA is on
-	TwoFactor   bool
-	Rehashed    bool // the password hash was upgraded to current parameters
-	BackupTotal int
+	Factor     string // "password", "code" or "backup code"
+	BackupLeft int    // unused backup codes, when 2FA is on
+	TwoFactor  bool
+	Rehashed   bool // the password hash was upgraded to current parameters
 }
 
 // Login checks a password and, when 2FA is on, a one-time code. Hashing
@@ -42,6 +41,19 @@ type LoginResult struct {
 // transaction that re-checks what was read, so concurrent logins never lose
 // a failure count and a code or backup code is accepted once.
 func (s *Service) Login(req LoginRequest) (LoginResult, error) {
+	// A retry must not ask for the code twice.
+	if ask := req.AskCode; ask != nil {
+		var code string
+		var err error
+		asked := false
+		req.AskCode = func() (string, error) {
+			if !asked {
+				code, err = ask()
+				asked = true
+			}
+			return code, err
+		}
+	}
 	var res LoginResult
 	err := retry(func() error {
 		var err error
@@ -190,10 +202,7 @@ func (s *Service) login(req LoginRequest) (LoginResult, error) {
 			f.PasswordHash = newHash
 			res.Rehashed = true
 		}
-		if f.Backup != nil {
-			res.BackupLeft = f.Backup.Left()
-			res.BackupTotal = len(f.Backup.Hashes)
-		}
+		res.BackupLeft = f.Backup.Left()
 		if err := tx.PutUser(f); err != nil {
 			return err
 		}
