@@ -78,7 +78,7 @@ func run(sz sizes, keep bool) error {
 	}
 	b := &bench{dir: dir, cores: runtime.NumCPU()}
 	for _, p := range []struct{ out, pkg string }{
-		{"authctl", "."}, {"baseline", "./bench/baseline"}, {"hello", "./bench/hello"},
+		{"authctl", "."}, {"baseline", "./bench/baseline"}, {"hello", "./bench/hello"}, {"depsfloor", "./bench/depsfloor"},
 	} {
 		// The same flags for every binary, as a release build would use.
 		c := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(dir, p.out), p.pkg)
@@ -142,7 +142,7 @@ func run(sz sizes, keep bool) error {
 	if _, err := b.ok(conc, csv.String(), "user", "import", "-", "--format", "csv"); err != nil {
 		return err
 	}
-	var walls []time.Duration
+	var walls, baseWalls []time.Duration
 	failures := 0
 	for r := 0; r < sz.concRounds; r++ {
 		wall, failed, err := b.concurrentLogins(conc, sz.concurrent)
@@ -151,6 +151,11 @@ func run(sz sizes, keep bool) error {
 		}
 		walls = append(walls, wall)
 		failures += failed
+		bw, bf, err := b.concurrent(sz.concurrent, func(int) *exec.Cmd { return exec.Command(b.baseline) })
+		if err != nil || bf > 0 {
+			return fmt.Errorf("concurrent baselines: %v, %d failed", err, bf)
+		}
+		baseWalls = append(baseWalls, bw)
 	}
 	cb := median(walls)
 	ideal := time.Duration(float64(sz.concurrent) * float64(base) / float64(b.cores))
@@ -158,6 +163,13 @@ func run(sz sizes, keep bool) error {
 		fmt.Sprintf("%s / %s, %d failures", ms(cb), ms(ideal), failures), float64(cb)/float64(ideal), 1.3)
 	rr.ok = rr.ok && failures == 0
 	rows = append(rows, rr)
+	// The same number of bare hashes at once: what the machine itself loses
+	// to running that many processes side by side.
+	cbb := median(baseWalls)
+	rows = append(rows, row{name: fmt.Sprintf("   for reference: %d concurrent baselines / (%d x baseline / %d cores)", sz.concurrent, sz.concurrent, b.cores),
+		measured: fmt.Sprintf("%s / %s", ms(cbb), ms(ideal)), ratio: fmt.Sprintf("%.2f", float64(cbb)/float64(ideal)), target: "-", ok: true})
+	rows = append(rows, row{name: fmt.Sprintf("   for reference: %d concurrent logins / %d concurrent baselines", sz.concurrent, sz.concurrent),
+		measured: fmt.Sprintf("%s / %s", ms(cb), ms(cbb)), ratio: fmt.Sprintf("%.2f", float64(cb)/float64(cbb)), target: "-", ok: true})
 
 	// 4. Bulk import of plain passwords.
 	imp := filepath.Join(dir, "import.db")
@@ -230,6 +242,14 @@ func run(sz sizes, keep bool) error {
 		return err
 	}
 	rows = append(rows, ratioRow("7. authctl version / hello world", fmt.Sprintf("%s / %s", ms(v), ms(h)), float64(v)/float64(h), 2))
+	h2, fl, err := b.pair(sz.startRuns,
+		func(int) (time.Duration, error) { return b.timeCmd("", b.hello) },
+		func(int) (time.Duration, error) { return b.timeCmd("", filepath.Join(b.dir, "depsfloor")) })
+	if err != nil {
+		return err
+	}
+	rows = append(rows, row{name: "   for reference: cobra+viper linked, no work / hello world",
+		measured: fmt.Sprintf("%s / %s", ms(fl), ms(h2)), ratio: fmt.Sprintf("%.2f", float64(fl)/float64(h2)), target: "-", ok: true})
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measure\tmedians\tratio\ttarget\tok")
@@ -350,12 +370,20 @@ func (b *bench) enroll(db string, n int) ([]enrolled, error) {
 // concurrentLogins starts n logins of distinct users at once and returns the
 // wall time until the last one finished and how many failed.
 func (b *bench) concurrentLogins(db string, n int) (time.Duration, int, error) {
-	cmds := make([]*exec.Cmd, n)
-	for i := range cmds {
+	return b.concurrent(n, func(i int) *exec.Cmd {
 		c := exec.Command(b.authctl, "--db", db, "--lock-timeout", "5s", "login", fmt.Sprintf("c%03d", i), "--password-stdin")
 		c.Env = b.env
 		c.Stdin = strings.NewReader(password + "\n")
-		cmds[i] = c
+		return c
+	})
+}
+
+// concurrent starts n commands at once and returns the wall time until the
+// last one finished and how many failed.
+func (b *bench) concurrent(n int, mk func(i int) *exec.Cmd) (time.Duration, int, error) {
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		cmds[i] = mk(i)
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
