@@ -261,8 +261,11 @@ func (s *Service) Disable(name, pw string) error {
 	})
 }
 
+// clear2FA erases the secret, the codes and the replay marker: LastStep
+// belongs to the erased secret, and a new secret starts afresh.
 func clear2FA(u *store.User) {
 	u.TOTP, u.Backup, u.Pending = nil, nil, nil
+	u.LastStep = 0
 }
 
 // Reset turns 2FA off without the user's password: the admin's recovery

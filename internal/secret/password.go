@@ -169,12 +169,13 @@ func ParsePHC(s string) (PHC, error) {
 	if m < 8 || m > 4<<20 || t < 1 || t > 100 || p < 1 || p > 255 || m < 8*p {
 		return ph, fmt.Errorf("%w: argon2id parameters out of range", ErrUnknownHash)
 	}
+	// The base64 decoder skips CR and LF; a hash is one token, so refuse them.
 	salt, err := b64.DecodeString(parts[4])
-	if err != nil || len(salt) < 8 || len(salt) > 64 {
+	if err != nil || !onlyIn(parts[4], phcAlphabet) || len(salt) < 8 || len(salt) > 64 {
 		return ph, fmt.Errorf("%w: bad salt", ErrUnknownHash)
 	}
 	key, err := b64.DecodeString(parts[5])
-	if err != nil || len(key) < 16 || len(key) > 64 {
+	if err != nil || !onlyIn(parts[5], phcAlphabet) || len(key) < 16 || len(key) > 64 {
 		return ph, fmt.Errorf("%w: bad hash", ErrUnknownHash)
 	}
 	ph.Params = Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
@@ -193,7 +194,23 @@ func IsBcrypt(s string) bool {
 		return false
 	}
 	cost, err := strconv.Atoi(s[4:6])
-	return err == nil && s[6] == '$' && cost >= bcrypt.MinCost && cost <= bcrypt.MaxCost
+	return err == nil && s[6] == '$' && cost >= bcrypt.MinCost && cost <= bcrypt.MaxCost &&
+		onlyIn(s[7:], bcryptAlphabet) // otherwise no password can ever match it
+}
+
+const (
+	phcAlphabet    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// onlyIn reports whether every byte of s is in alphabet.
+func onlyIn(s, alphabet string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(alphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckHash reports whether s is a password hash authctl can verify.

@@ -27,12 +27,14 @@ func lockSidecar(path string, exclusive bool, timeout time.Duration) (release fu
 	if exclusive {
 		how = syscall.LOCK_EX
 	}
-	release = func() {
+	// unlock is a local, not the named result: the timeout path sets the
+	// result to nil while the waiting goroutine may still need to unlock.
+	unlock := func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}
 	if flock(f, how|syscall.LOCK_NB) == nil {
-		return release, nil
+		return unlock, nil
 	}
 	if timeout <= 0 {
 		f.Close()
@@ -49,7 +51,7 @@ func lockSidecar(path string, exclusive bool, timeout time.Duration) (release fu
 		defer mu.Unlock()
 		if abandoned {
 			if err == nil {
-				release()
+				unlock()
 			} else {
 				f.Close()
 			}
@@ -65,7 +67,7 @@ func lockSidecar(path string, exclusive bool, timeout time.Duration) (release fu
 			f.Close()
 			return nil, err
 		}
-		return release, nil
+		return unlock, nil
 	case <-timer.C:
 		mu.Lock()
 		defer mu.Unlock()
@@ -73,7 +75,7 @@ func lockSidecar(path string, exclusive bool, timeout time.Duration) (release fu
 		select {
 		case err := <-done:
 			if err == nil {
-				return release, nil
+				return unlock, nil
 			}
 			f.Close()
 			return nil, err

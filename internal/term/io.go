@@ -81,7 +81,7 @@ func (t *IO) Line() (string, error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		buf = append(buf, chunk...)
-		if len(buf) > MaxLine {
+		if contentLen(buf) > MaxLine {
 			return "", apperr.New(apperr.Invalid, "input line is longer than %d bytes", MaxLine)
 		}
 		if err == bufio.ErrBufferFull {
@@ -100,6 +100,19 @@ func (t *IO) Line() (string, error) {
 	}
 	s := strings.TrimSuffix(string(buf), "\n")
 	return strings.TrimSuffix(s, "\r"), nil
+}
+
+// contentLen is the length of a line without its line ending, which does
+// not count towards MaxLine.
+func contentLen(b []byte) int {
+	n := len(b)
+	if n > 0 && b[n-1] == '\n' {
+		n--
+		if n > 0 && b[n-1] == '\r' {
+			n--
+		}
+	}
+	return n
 }
 
 // Password prompts on stderr and reads a password without echo. Ctrl-C
