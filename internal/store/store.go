@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -158,7 +159,10 @@ func (d *DB) envErr(err error) error {
 	switch {
 	case errors.Is(err, berrors.ErrTimeout), errors.Is(err, errLockTimeout):
 		return apperr.New(apperr.Env, "database %s is locked by another authctl process (waited %s); try again or raise --lock-timeout", path, d.opts.LockTimeout)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum),
+		// bbolt has no sentinel for a file shorter than its two meta pages
+		// (garbage, or a database cut short).
+		strings.HasPrefix(err.Error(), "file size too small"):
 		return apperr.New(apperr.Env, "%s is not an authctl database or is corrupt (%v); it was left untouched", path, err)
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
 		return apperr.New(apperr.Env, "cannot open database %s: permission denied", path)
