@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -54,7 +53,7 @@ code. Entries older than audit.retention (default 90 days) are pruned.`,
 				return err
 			}
 			w := bufio.NewWriter(app.IO.Out)
-			enc := json.NewEncoder(w)
+			enc := newJSONEncoder(w)
 			asJSON := outputJSON(c)
 			err = svc.Audit(q, func(e store.AuditEntry) error {
 				if asJSON {

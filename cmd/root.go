@@ -122,7 +122,15 @@ func outputJSON(c *cobra.Command) bool {
 
 // writeJSON writes v as one line of JSON.
 func writeJSON(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
+	return newJSONEncoder(w).Encode(v)
+}
+
+// newJSONEncoder writes JSON as scripts expect to read it: no HTML escaping,
+// so an otpauth URI keeps its "&" instead of "\u0026".
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // exactArgs is cobra.ExactArgs with a usage error of our kind.

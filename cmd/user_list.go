@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -36,7 +35,7 @@ however many users there are.`,
 			} else {
 				fmt.Fprintf(w, "%-24s %-4s %-7s %s\n", "NAME", "2FA", "LOCKED", "CREATED")
 			}
-			enc := json.NewEncoder(w)
+			enc := newJSONEncoder(w)
 			err = svc.Users(func(u *store.User) error {
 				v := viewOf(u, now)
 				if asJSON {
