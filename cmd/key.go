@@ -33,7 +33,11 @@ file afterwards.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.IO.Out, "key rotated; %d secrets re-encrypted\n", n)
+			noun := "secrets"
+			if n == 1 {
+				noun = "secret"
+			}
+			fmt.Fprintf(app.IO.Out, "key rotated; %d %s re-encrypted\n", n, noun)
 			return nil
 		},
 	})

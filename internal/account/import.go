@@ -99,8 +99,11 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 			kind = apperr.Conflict
 		}
 		more := ""
-		if len(probs) > 1 {
-			more = fmt.Sprintf(" (and %d more problems)", len(probs)-1)
+		switch n := len(probs) - 1; {
+		case n == 1:
+			more = " (and 1 more problem)"
+		case n > 1:
+			more = fmt.Sprintf(" (and %d more problems)", n)
 		}
 		return res, apperr.New(kind, "%s%s; nothing was imported (--skip-invalid imports the valid lines)", probs[0], more)
 	}
