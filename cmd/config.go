@@ -195,6 +195,14 @@ func pathSetting(v *viper.Viper, key string) (string, error) {
 	if strings.ContainsRune(s, 0) {
 		return "", apperr.New(apperr.Invalid, "%s contains a NUL byte", key)
 	}
+	// A config file cannot rely on the shell to expand ~, so authctl does.
+	if s == "~" || strings.HasPrefix(s, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", apperr.New(apperr.Env, "cannot expand ~ in %s: no home directory", key)
+		}
+		s = filepath.Join(home, s[1:])
+	}
 	return s, nil
 }
 

@@ -352,3 +352,22 @@ func FuzzParseIntSetting(f *testing.F) {
 		}
 	})
 }
+
+func TestConfigTildePaths(t *testing.T) {
+	configEnv(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	cfg := writeConfig(t, filepath.Join(t.TempDir(), "c.yaml"), "db: ~/data/a.db\nkey-file: ~/keys/k\n")
+	c, err := configFor(t, "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != filepath.Join(home, "data", "a.db") || c.KeyFile != filepath.Join(home, "keys", "k") {
+		t.Errorf("~ not expanded: db %q, key file %q", c.DB, c.KeyFile)
+	}
+	// Only a leading ~/ is special.
+	c, err = configFor(t, "--db", "a~/b.db")
+	if err != nil || c.DB != "a~/b.db" {
+		t.Errorf("--db a~/b.db: %+v, %v", c, err)
+	}
+}
