@@ -33,6 +33,9 @@ file afterwards.`,
 			if err != nil {
 				return err
 			}
+			if outputJSON(c) {
+				return writeJSON(app.IO.Out, map[string]int{"secrets_reencrypted": n})
+			}
 			noun := "secrets"
 			if n == 1 {
 				noun = "secret"

@@ -95,8 +95,7 @@ a user who lost both the device and the backup codes uses "authctl 2fa reset".`,
 			if err := svc.Disable(name, pw); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.IO.Out, "2fa disabled for %s\n", name)
-			return nil
+			return print2FAResult(c, app, svc, name, fmt.Sprintf("2fa disabled for %s", name))
 		},
 	}
 	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input")
@@ -140,8 +139,7 @@ pass --yes. Recorded in the audit trail.`,
 			if err := svc.Reset(name); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.IO.Out, "2fa reset for %s; they can log in with the password alone and enroll again\n", name)
-			return nil
+			return print2FAResult(c, app, svc, name, fmt.Sprintf("2fa reset for %s; they can log in with the password alone and enroll again", name))
 		},
 	}
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,6 +53,34 @@ func viewOf(u *store.User, now time.Time) userView {
 		v.LastLoginAt = &t
 	}
 	return v
+}
+
+// printUserResult prints what a command that changed a user prints: msg as
+// text, or with -o json the user as "user show -o json" gives it.
+func printUserResult(c *cobra.Command, app *App, svc *account.Service, name, msg string) error {
+	if c == nil || !outputJSON(c) {
+		_, err := fmt.Fprintln(app.IO.Out, msg)
+		return err
+	}
+	u, err := svc.User(name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(app.IO.Out, viewOf(u, app.Now()))
+}
+
+// print2FAResult is printUserResult for 2FA changes: with -o json, the
+// object "2fa status -o json" gives.
+func print2FAResult(c *cobra.Command, app *App, svc *account.Service, name, msg string) error {
+	if !outputJSON(c) {
+		_, err := fmt.Fprintln(app.IO.Out, msg)
+		return err
+	}
+	u, err := svc.User(name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(app.IO.Out, account.StatusOf(u, app.Now()))
 }
 
 func onOff(b bool) string {

@@ -13,6 +13,7 @@ type userAddOptions struct {
 	App           *App
 	Name          string
 	PasswordStdin bool
+	cmd           *cobra.Command
 }
 
 func newUserAddCmd(app *App, runF func(*userAddOptions) error) *cobra.Command {
@@ -30,7 +31,7 @@ stored only as an argon2id hash. The database is created on first use.`,
   printf '%s\n' "$PASSWORD" | authctl user add ci-bot --password-stdin`,
 		Args: exactArgs(1, "one user name"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			opts.Name, opts.cmd = args[0], c
 			if runF != nil {
 				return runF(opts)
 			}
@@ -64,6 +65,5 @@ func runUserAdd(o *userAddOptions) error {
 	if err := svc.AddUser(o.Name, pw); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.App.IO.Out, "user %s added\n", o.Name)
-	return nil
+	return printUserResult(o.cmd, o.App, svc, o.Name, fmt.Sprintf("user %s added", o.Name))
 }

@@ -40,6 +40,9 @@ terminal authctl asks for confirmation; scripts pass --yes.`,
 			if err := svc.DeleteUser(name); err != nil {
 				return err
 			}
+			if outputJSON(c) {
+				return writeJSON(app.IO.Out, map[string]any{"name": name, "deleted": true})
+			}
 			fmt.Fprintf(app.IO.Out, "user %s deleted\n", name)
 			return nil
 		},

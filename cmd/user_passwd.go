@@ -41,8 +41,7 @@ and the second the new one.`,
 			if err := svc.ChangePassword(name, cur, next); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.IO.Out, "password changed for %s\n", name)
-			return nil
+			return printUserResult(c, app, svc, name, fmt.Sprintf("password changed for %s", name))
 		},
 	}
 	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the current and the new password from the first two lines of standard input")

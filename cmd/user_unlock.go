@@ -23,12 +23,11 @@ so the user can log in again at once. Recorded in the audit trail.`,
 			if err != nil {
 				return err
 			}
-			if was {
-				fmt.Fprintf(app.IO.Out, "user %s unlocked\n", args[0])
-			} else {
-				fmt.Fprintf(app.IO.Out, "user %s was not locked; failed-login counter cleared\n", args[0])
+			msg := fmt.Sprintf("user %s unlocked", args[0])
+			if !was {
+				msg = fmt.Sprintf("user %s was not locked; failed-login counter cleared", args[0])
 			}
-			return nil
+			return printUserResult(c, app, svc, args[0], msg)
 		},
 	}
 }
