@@ -112,7 +112,7 @@ well; exit 4 with the problems listed when not.`,
 				return apperr.New(apperr.Env, "database check found %d problem(s)", len(problems))
 			}
 			if !outputJSON(c) {
-				fmt.Fprintf(app.IO.Out, "database ok: %d users\n", users)
+				fmt.Fprintf(app.IO.Out, "database ok: %d %s\n", users, plural(users, "user", "users"))
 			}
 			return nil
 		},

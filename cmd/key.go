@@ -36,11 +36,7 @@ file afterwards.`,
 			if outputJSON(c) {
 				return writeJSON(app.IO.Out, map[string]int{"secrets_reencrypted": n})
 			}
-			noun := "secrets"
-			if n == 1 {
-				noun = "secret"
-			}
-			fmt.Fprintf(app.IO.Out, "key rotated; %d %s re-encrypted\n", n, noun)
+			fmt.Fprintf(app.IO.Out, "key rotated; %d %s re-encrypted\n", n, plural(n, "secret", "secrets"))
 			return nil
 		},
 	})

@@ -83,6 +83,14 @@ func print2FAResult(c *cobra.Command, app *App, svc *account.Service, name, msg 
 	return writeJSON(app.IO.Out, account.StatusOf(u, app.Now()))
 }
 
+// plural picks the word for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func onOff(b bool) string {
 	if b {
 		return "on"
