@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -117,8 +118,11 @@ func runImport(o *importOptions) error {
 	}
 	opt := account.ImportOptions{SkipInvalid: o.SkipInvalid}
 	var bar *progressbar.ProgressBar
+	var barMu sync.Mutex // Progress is called from every hashing worker
 	if io.ErrTTY {
 		opt.Progress = func(done, total int) {
+			barMu.Lock()
+			defer barMu.Unlock()
 			if bar == nil {
 				bar = progressbar.NewOptions(total,
 					progressbar.OptionSetWriter(io.Err),

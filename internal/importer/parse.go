@@ -132,16 +132,19 @@ func parseCSV(r io.Reader) ([]Record, []Problem, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				probs = append(probs, Problem{Line: pe.Line, Err: pe.Err.Error()})
-				// A quoting error leaves the reader mid-record; stop here.
-				return recs, probs, nil
+				// The reader resumes at the line after the error, so the rest
+				// of the file is still checked (and imported with --skip-invalid).
+				probs = append(probs, csvProblem(pe))
+				continue
 			}
 			return nil, nil, err
 		}
+		// After a successful Read only: FieldPos panics when the failed
+		// record has no complete field.
+		line, _ := cr.FieldPos(0)
 		if len(row) != len(header) {
 			probs = append(probs, Problem{Line: line, Err: fmt.Sprintf("%d fields where the header has %d (quote values that contain commas, such as argon2id hashes)", len(row), len(header))})
 			continue
@@ -160,6 +163,16 @@ func parseCSV(r io.Reader) ([]Record, []Problem, error) {
 		recs = append(recs, rec)
 	}
 	return recs, probs, nil
+}
+
+// csvProblem reports a quoting error at the line where its record starts,
+// which is where the stray or missing quote usually is.
+func csvProblem(pe *csv.ParseError) Problem {
+	msg := pe.Err.Error()
+	if pe.Line != pe.StartLine {
+		msg = fmt.Sprintf("%s (the record starting here runs to line %d)", msg, pe.Line)
+	}
+	return Problem{Line: pe.StartLine, Err: msg}
 }
 
 // shape checks that a record has exactly one credential.
@@ -223,8 +236,9 @@ func parseJSONL(r io.Reader) ([]Record, []Problem, error) {
 			probs = append(probs, Problem{Line: n, Err: "not a JSON object with name and password or password_hash: " + err.Error()})
 			return
 		}
-		if dec.More() {
-			probs = append(probs, Problem{Line: n, Err: "more than one JSON value on the line"})
+		// dec.More is false before a stray "}" or "]", so look at the rest.
+		if strings.TrimSpace(line[dec.InputOffset():]) != "" {
+			probs = append(probs, Problem{Line: n, Err: "text after the JSON object; put one object on each line"})
 			return
 		}
 		if v.Name == nil {
