@@ -16,8 +16,13 @@ func newDBCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "db",
 		Short: "Back up and check the database",
-		Args:  exactArgs(0, "a subcommand"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+		Long: `Database tools. The database is one bbolt file, by default
+$XDG_DATA_HOME/authctl/authctl.db; 2FA secrets in it are encrypted with the key
+in the key file, which is backed up separately. See docs/backup.md.`,
+		Example: `  authctl db backup /var/backups/authctl-$(date +%F).db
+  authctl db check`,
+		Args: exactArgs(0, "a subcommand"),
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newDBBackupCmd(app), newDBCheckCmd(app))
 	return c

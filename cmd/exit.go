@@ -15,13 +15,14 @@ const (
 
 // exitCodeHelp is shown in the root command's help.
 const exitCodeHelp = `Exit codes:
-  0    success
-  1    authentication denied (wrong credentials, locked account)
-  2    usage error or invalid input
-  3    conflict or not found (user exists, no such user, wrong 2FA state)
-  4    environment (database locked past --lock-timeout, unreadable, corrupt,
-       permissions, missing or wrong key file)
-  130  interrupted (Ctrl-C at a prompt)`
+
+    0    success
+    1    authentication denied (wrong credentials, locked account)
+    2    usage error or invalid input
+    3    conflict or not found (user exists, no such user, wrong 2FA state)
+    4    environment (database locked past --lock-timeout, unreadable,
+         corrupt, permissions, missing or wrong key file)
+    130  interrupted (Ctrl-C at a prompt)`
 
 // ExitCode maps an error to the exit code of its kind.
 func ExitCode(err error) int {

@@ -3,6 +3,8 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,8 +78,18 @@ func TestExitCodeKeepsKindThroughWrapping(t *testing.T) {
 
 func TestExitCodesDocumented(t *testing.T) {
 	for _, c := range []int{ExitOK, ExitDenied, ExitUsage, ExitConflict, ExitEnv, ExitInterrupted} {
-		if !strings.Contains(exitCodeHelp, "\n  "+strconv.Itoa(c)+" ") {
+		if !strings.Contains(exitCodeHelp, "\n    "+strconv.Itoa(c)+" ") {
 			t.Errorf("exit code %d is not in the help text:\n%s", c, exitCodeHelp)
+		}
+	}
+	// The scripting guide's table lists every code too.
+	guide, err := os.ReadFile(filepath.Join("..", "docs", "scripting.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []int{ExitOK, ExitDenied, ExitUsage, ExitConflict, ExitEnv, ExitInterrupted} {
+		if !strings.Contains(string(guide), "\n| "+strconv.Itoa(c)+" | ") {
+			t.Errorf("exit code %d is not in the table of docs/scripting.md", c)
 		}
 	}
 	io, out, _ := term.Test("", false)

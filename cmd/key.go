@@ -10,8 +10,13 @@ func newKeyCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "key",
 		Short: "Manage the key that encrypts 2FA secrets",
-		Args:  exactArgs(0, "a subcommand"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+		Long: `TOTP secrets are encrypted in the database with AES-256-GCM under a key kept in
+a separate file (--key-file, default $XDG_CONFIG_HOME/authctl/key), created
+with mode 0600 when the first user enables 2FA. A copy of the database alone
+reveals no secret. See docs/security.md.`,
+		Example: `  authctl key rotate`,
+		Args:    exactArgs(0, "a subcommand"),
+		RunE:    func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(&cobra.Command{
 		Use:   "rotate",

@@ -60,12 +60,12 @@ $XDG_DATA_HOME/authctl/authctl.db (~/.local/share/authctl/authctl.db).
 	})
 
 	pf := root.PersistentFlags()
-	pf.String(keyDB, "", "database file (default $XDG_DATA_HOME/authctl/authctl.db; env AUTHCTL_DB)")
-	pf.String(keyConfig, "", "config file (default $XDG_CONFIG_HOME/authctl/config.yaml; env AUTHCTL_CONFIG)")
-	pf.String(keyLockTimeout, "5s", "how long to wait for a database locked by another authctl process (env AUTHCTL_LOCK_TIMEOUT)")
-	pf.String(keyIssuer, "authctl", "issuer name shown in authenticator apps (env AUTHCTL_ISSUER)")
-	pf.String(keyKeyFile, "", "file holding the key that encrypts 2FA secrets (default $XDG_CONFIG_HOME/authctl/key; env AUTHCTL_KEY_FILE)")
-	pf.StringP("output", "o", outText, "output format: text or json")
+	pf.String(keyDB, "", "database `FILE` (default $XDG_DATA_HOME/authctl/authctl.db; env AUTHCTL_DB)")
+	pf.String(keyConfig, "", "config `FILE` (default $XDG_CONFIG_HOME/authctl/config.yaml; env AUTHCTL_CONFIG)")
+	pf.String(keyLockTimeout, "5s", "how long to wait for a database locked by another authctl process, a `DURATION` such as 5s or 1m (env AUTHCTL_LOCK_TIMEOUT)")
+	pf.String(keyIssuer, "authctl", "issuer `NAME` shown in authenticator apps (env AUTHCTL_ISSUER)")
+	pf.String(keyKeyFile, "", "`FILE` holding the key that encrypts 2FA secrets (default $XDG_CONFIG_HOME/authctl/key; env AUTHCTL_KEY_FILE)")
+	pf.StringP("output", "o", outText, "output `FORMAT`: text or json")
 	for _, k := range []string{keyDB, keyConfig, keyLockTimeout, keyIssuer, keyKeyFile} {
 		_ = app.v.BindPFlag(k, pf.Lookup(k))
 	}

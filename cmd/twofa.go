@@ -11,14 +11,27 @@ func newTwoFACmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "2fa",
 		Short: "Enable, inspect, regenerate backup codes for, and disable two-factor authentication",
-		Args:  exactArgs(0, "a subcommand"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+		Long: `Two-factor authentication (2FA): after the password, a login also needs a
+6-digit code from an authenticator app (TOTP, RFC 6238) or one of 8 single-use
+backup codes. Enabling, regenerating codes and disabling each ask for the
+user's password again; an admin can reset a user who lost everything.
+See docs/enrolling.md.`,
+		Example: `  authctl 2fa enable alice
+  authctl 2fa status alice
+  authctl 2fa codes regen alice
+  authctl 2fa disable alice
+  authctl 2fa reset alice --yes`,
+		Args: exactArgs(0, "a subcommand"),
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	codes := &cobra.Command{
 		Use:   "codes",
 		Short: "Manage backup codes",
-		Args:  exactArgs(0, "a subcommand"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+		Long: `Backup codes let a user log in without the authenticator app: 8 codes of the
+form xxxxx-xxxxx, each working once. "2fa status" shows how many are left.`,
+		Example: `  authctl 2fa codes regen alice`,
+		Args:    exactArgs(0, "a subcommand"),
+		RunE:    func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	codes.AddCommand(newCodesRegenCmd(app))
 	c.AddCommand(newEnableCmd(app, nil), codes, newDisableCmd(app), newStatusCmd(app), newResetCmd(app))

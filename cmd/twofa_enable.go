@@ -40,10 +40,12 @@ for the 6-digit code the app shows. Only a correct code turns 2FA on (three
 tries). Then it prints 8 single-use backup codes, once: store them safely.
 
 For scripts and provisioning, enrollment takes two steps:
-  --begin          stores a pending enrollment (valid 10 minutes; a new begin
-                   replaces it) and prints the secret and the otpauth URI;
-  --confirm CODE   checks a code against the pending secret, turns 2FA on and
-                   prints the backup codes.
+
+    --begin          stores a pending enrollment (valid 10 minutes; a new
+                     begin replaces it) and prints the secret and the
+                     otpauth URI;
+    --confirm CODE   checks a code against the pending secret, turns 2FA on
+                     and prints the backup codes.
 
 --qr-png writes the QR code as a PNG file (mode 0600) for terminals that
 cannot show it. --qr-mode picks how the code is drawn: "half" (default, for

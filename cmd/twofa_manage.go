@@ -148,8 +148,11 @@ pass --yes. Recorded in the audit trail.`,
 
 func newStatusCmd(app *App) *cobra.Command {
 	return &cobra.Command{
-		Use:     "status NAME",
-		Short:   "Show whether 2FA is on, since when, and how many backup codes are left",
+		Use:   "status NAME",
+		Short: "Show whether 2FA is on, since when, and how many backup codes are left",
+		Long: `Show whether 2FA is on for a user and since when, how many backup codes are
+left, and whether an enrollment started with --begin is waiting for its first
+code. Needs no password.`,
 		Example: "  authctl 2fa status alice\n  authctl 2fa status alice -o json",
 		Args:    exactArgs(1, "one user name"),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -14,8 +14,17 @@ func newUserCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "user",
 		Short: "Add, list, show, delete and unlock users; change passwords",
-		Args:  exactArgs(0, "a subcommand"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+		Long: `Manage user accounts. Names are 1 to 64 bytes of printable UTF-8 without
+whitespace; passwords are stored only as argon2id hashes.`,
+		Example: `  authctl user add alice
+  authctl user list
+  authctl user show alice -o json
+  authctl user passwd alice
+  authctl user unlock alice
+  authctl user delete alice
+  authctl user import users.csv`,
+		Args: exactArgs(0, "a subcommand"),
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newUserAddCmd(app, nil), newUserListCmd(app), newUserShowCmd(app),
 		newUserDeleteCmd(app), newUserPasswdCmd(app), newUserUnlockCmd(app), newUserImportCmd(app))

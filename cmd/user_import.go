@@ -32,11 +32,12 @@ func newUserImportCmd(app *App) *cobra.Command {
 		Long: `Add users in bulk from FILE ("-" reads standard input).
 
 Formats (--format, detected from the file name or first line when "auto"):
-  csv       a header line naming the columns name and password, or name and
-            password_hash, then one user per line
-  jsonl     one JSON object per line: {"name":..., "password":...} or
-            {"name":..., "password_hash":...}
-  htpasswd  Apache htpasswd lines, name:hash, with bcrypt hashes
+
+    csv       a header line naming the columns name and password, or name
+              and password_hash, then one user per line
+    jsonl     one JSON object per line: {"name":..., "password":...} or
+              {"name":..., "password_hash":...}
+    htpasswd  Apache htpasswd lines, name:hash, with bcrypt hashes
 
 password_hash takes argon2id PHC strings and bcrypt hashes ($2a$, $2b$, $2y$),
 so accounts migrate without knowing their passwords; a bcrypt user is re-hashed
@@ -145,17 +146,26 @@ func runImport(o *importOptions) error {
 		return err
 	}
 	elapsed := time.Since(start)
+	// --skip-invalid with nothing valid left is a failure for a script,
+	// after the summary says what was skipped.
+	var none error
+	if res.Imported == 0 && len(res.Skipped) > 0 {
+		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", len(res.Skipped))
+	}
 	if o.JSON {
 		sum := importSummary{Imported: res.Imported, Hashed: res.Hashed, FromHash: res.FromHash, Skipped: []importSkipJSON{}, Seconds: elapsed.Seconds()}
 		for _, p := range res.Skipped {
 			sum.Skipped = append(sum.Skipped, importSkipJSON{Line: p.Line, Name: p.Name, Error: p.Err})
 		}
-		return writeJSON(io.Out, sum)
+		if err := writeJSON(io.Out, sum); err != nil {
+			return err
+		}
+		return none
 	}
 	for _, p := range res.Skipped {
 		fmt.Fprintf(io.Err, "authctl: skipped %s\n", p)
 	}
-	fmt.Fprintf(io.Out, "imported %d users (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
-		res.Imported, res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond))
-	return nil
+	fmt.Fprintf(io.Out, "imported %d %s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
+		res.Imported, plural(res.Imported, "user", "users"), res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond))
+	return none
 }

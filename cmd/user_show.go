@@ -11,6 +11,10 @@ func newUserShowCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show one user: 2FA state, backup codes left, lock, dates",
+		Long: `Show one user: whether 2FA is on and since when, backup codes left, a pending
+enrollment, the failed-login counter and any lock with its remaining time,
+and when the user was created, last changed the password and last logged in.
+-o json gives the object documented in docs/scripting.md.`,
 		Example: `  authctl user show alice
   authctl user show alice -o json`,
 		Args: exactArgs(1, "one user name"),

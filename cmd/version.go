@@ -56,7 +56,12 @@ func newVersionCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print authctl's version, commit and build date",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Print the version, the commit it was built from, the build date and the Go
+version. Release builds get them from the release; a build from source takes
+the commit and date from the Go toolchain's VCS stamp.`,
+		Example: `  authctl version
+  authctl version -o json`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
 			v, cm, d := buildInfo()
 			if outputJSON(c) {

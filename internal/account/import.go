@@ -65,7 +65,7 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 				msg = err.Error()
 			}
 		} else if err := secret.CheckHash(r.Hash); err != nil {
-			msg = "password_hash is not an argon2id PHC string or a bcrypt hash"
+			msg = "password_hash is not an argon2id PHC string or a bcrypt hash" + foreignHash(r.Hash)
 		}
 		if msg != "" {
 			probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
@@ -181,7 +181,7 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 				}
 				written++
 			}
-			return s.audit(tx, store.AuditEntry{Event: EvUserImport, Detail: fmt.Sprintf("%d users", written)})
+			return s.audit(tx, store.AuditEntry{Event: EvUserImport, Detail: fmt.Sprintf("%d %s", written, map[bool]string{true: "user", false: "users"}[written == 1])})
 		})
 		if err != nil {
 			return res, fmt.Errorf("after %d users were imported: %w", res.Imported, err)
@@ -207,4 +207,25 @@ func hasInvalid(probs []importer.Problem) bool {
 // the database.
 func isNoDatabase(err error) bool {
 	return errors.Is(err, store.ErrNoDatabase)
+}
+
+// foreignHash names a hash scheme authctl does not take, so an admin knows
+// why a line of an htpasswd file was refused and what to do.
+func foreignHash(h string) string {
+	schemes := []struct{ prefix, name string }{
+		{"{SHA}", "SHA-1 ({SHA})"},
+		{"$apr1$", "Apache MD5 ($apr1$)"},
+		{"$1$", "MD5-crypt ($1$)"},
+		{"$5$", "SHA-256-crypt ($5$)"},
+		{"$6$", "SHA-512-crypt ($6$)"},
+		{"$argon2i$", "argon2i"},
+		{"$argon2d$", "argon2d"},
+		{"$y$", "yescrypt ($y$)"},
+	}
+	for _, s := range schemes {
+		if strings.HasPrefix(h, s.prefix) {
+			return " (it is " + s.name + ", which authctl does not accept; these users need a new password)"
+		}
+	}
+	return ""
 }

@@ -79,7 +79,7 @@ func bcryptHash(t testing.TB, pw, prefix string) string {
 }
 
 // summaryRE is the text summary of an import.
-var summaryRE = regexp.MustCompile(`^imported (\d+) users \((\d+) hashed from passwords, (\d+) from hashes\), skipped (\d+), in [0-9.]+[µm]?s\n$`)
+var summaryRE = regexp.MustCompile(`^imported (\d+) users? \((\d+) hashed from passwords, (\d+) from hashes\), skipped (\d+), in [0-9.]+[µm]?s\n$`)
 
 // wantSummary checks the text summary's counts.
 func wantSummary(t testing.TB, r result, imported, hashed, fromHash, skipped int) {
@@ -412,9 +412,17 @@ func TestImportSkipInvalid(t *testing.T) {
 	e.loginOK("hal", "hal's password")
 	e.loginOK("alice", "correct horse") // not overwritten
 
-	// Every line bad: nothing to import, but the file was read.
-	r = e.must(0, "name,password\njo e,correct horse\n", "user", "import", "-", "--skip-invalid")
+	// Every line bad: the summary says so, and the exit code tells a script
+	// that nothing was imported.
+	r = e.must(2, "name,password\njo e,correct horse\n", "user", "import", "-", "--skip-invalid")
 	wantSummary(t, r, 0, 0, 0, 1)
+	if want := "skipped line 2 (\"jo e\")"; !strings.Contains(r.stderr, want) || !strings.HasSuffix(r.stderr, "\nauthctl: nothing was imported: every line was invalid (1 skipped)\n") {
+		t.Errorf("every line skipped: want the skipped line and the failure on stderr; got %s", r)
+	}
+	r = e.must(0, "name,password\njo,correct horse\n", "user", "import", "-")
+	if !strings.HasPrefix(r.stdout, "imported 1 user (") {
+		t.Errorf("summary of one user: %q", r.stdout)
+	}
 }
 
 // A name twice in the file is refused with both line numbers; a name that
@@ -560,7 +568,7 @@ func TestImportBatches(t *testing.T) {
 		}
 	}
 	slices.Sort(details)
-	if want := []string{"1 users", "5000 users"}; !slices.Equal(details, want) {
+	if want := []string{"1 user", "5000 users"}; !slices.Equal(details, want) {
 		t.Errorf("user.import audit details %q, want one per batch %q", details, want)
 	}
 	if len(e.userNames()) != n {

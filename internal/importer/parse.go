@@ -225,6 +225,10 @@ func parseJSONL(r io.Reader) ([]Record, []Problem, error) {
 		if strings.TrimSpace(line) == "" {
 			return
 		}
+		if msg := checkObject(line); msg != "" {
+			probs = append(probs, Problem{Line: n, Err: msg})
+			return
+		}
 		var v struct {
 			Name     *string `json:"name"`
 			Password string  `json:"password"`
@@ -271,10 +275,39 @@ func parseHtpasswd(r io.Reader) ([]Record, []Problem, error) {
 			probs = append(probs, Problem{Line: n, Err: "expected name:hash"})
 			return
 		}
-		recs = append(recs, Record{Line: n, Name: name, Hash: hash})
+		// Editors leave trailing blanks; no hash ends in one.
+		recs = append(recs, Record{Line: n, Name: name, Hash: strings.TrimRight(hash, " \t")})
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return recs, append(p, probs...), nil
+}
+
+// checkObject makes sure line is one JSON object whose keys appear once
+// each. encoding/json would otherwise let a repeated "name" (in any case)
+// silently win, so {"name":"alice",...,"NAME":"mallory"} imports mallory.
+func checkObject(line string) string {
+	dec := json.NewDecoder(strings.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "not a JSON object: each line must be {\"name\":..., \"password\":...} or {\"name\":..., \"password_hash\":...}"
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "not a JSON object: " + err.Error()
+		}
+		key, _ := tok.(string)
+		if k := strings.ToLower(key); seen[k] {
+			return fmt.Sprintf("not a JSON object with unique keys: %q appears twice", key)
+		} else {
+			seen[k] = true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "not a JSON object: " + err.Error()
+		}
+	}
+	return ""
 }
