@@ -131,7 +131,7 @@ func runEnable(o *enableOptions) error {
 		return err
 	}
 	if o.QRPNG != "" {
-		if err := term.WriteQRPNG(o.QRPNG, en.Key.URI); err != nil {
+		if err := term.WriteQRPNG(o.QRPNG, otp.QRURI(en.Key.URI)); err != nil {
 			return apperr.Wrap(apperr.Env, err, "writing QR code PNG")
 		}
 	}
@@ -139,13 +139,21 @@ func runEnable(o *enableOptions) error {
 		return printEnrollment(o, en)
 	}
 	showEnrollment(o, en)
-	return confirmLoop(o, svc, pw)
+	err = confirmLoop(o, svc, pw)
+	if err != nil {
+		// Leave nothing half-done (Ctrl-C, end of input, three wrong codes):
+		// the secret just shown is forgotten.
+		if cerr := svc.CancelEnroll(o.Name, en); cerr != nil {
+			return cerr
+		}
+	}
+	return err
 }
 
 func printEnrollment(o *enableOptions, en account.Enrollment) error {
 	io := o.App.IO
 	if io.ErrTTY {
-		_ = term.DrawQR(io.Err, en.Key.URI, o.QRMode)
+		_ = term.DrawQR(io.Err, otp.QRURI(en.Key.URI), o.QRMode)
 	}
 	if o.JSON {
 		return writeJSON(io.Out, enrollmentJSON{Secret: en.Key.Secret, URI: en.Key.URI, ExpiresAt: en.ExpiresAt})
@@ -159,7 +167,7 @@ func printEnrollment(o *enableOptions, en account.Enrollment) error {
 func showEnrollment(o *enableOptions, en account.Enrollment) {
 	w := o.App.IO.Err
 	fmt.Fprintf(w, "\nScan this QR code with your authenticator app:\n\n")
-	_ = term.DrawQR(w, en.Key.URI, o.QRMode)
+	_ = term.DrawQR(w, otp.QRURI(en.Key.URI), o.QRMode)
 	fmt.Fprintf(w, "\nCan't scan it? Enter these details by hand (time-based, 6 digits, SHA1):\n")
 	fmt.Fprintf(w, "  issuer:  %s\n  account: %s\n  key:     %s\n", en.Issuer, en.Account, otp.GroupSecret(en.Key.Secret))
 	if o.QRPNG != "" {

@@ -401,3 +401,48 @@ func TestConcurrentFailuresCounted(t *testing.T) {
 		t.Fatalf("Failures = %d after %d concurrent wrong passwords", got, n)
 	}
 }
+
+// An interactive enrollment that ends without a correct code leaves no
+// pending secret behind; a newer enrollment and a finished one are kept.
+func TestCancelEnroll(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("cy", "correct horse")
+	old, err := f.svc.BeginEnroll("cy", "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Second)
+	newer, err := f.svc.BeginEnroll("cy", "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.CancelEnroll("cy", old); err != nil {
+		t.Fatal(err)
+	}
+	if f.user("cy").Pending == nil {
+		t.Fatal("cancelling an older enrollment dropped the newer one")
+	}
+	if err := f.svc.CancelEnroll("cy", newer); err != nil {
+		t.Fatal(err)
+	}
+	if u := f.user("cy"); u.Pending != nil || u.TOTP != nil {
+		t.Fatalf("after cancel: pending %v, totp %v", u.Pending, u.TOTP)
+	}
+	_, err = f.svc.ConfirmEnroll("cy", "correct horse", f.code(newer.Key.Secret, 0))
+	wantKind(t, "ConfirmEnroll after cancel", err, apperr.Conflict, "no pending")
+
+	// Cancel after a confirm changes nothing; an unknown user is no error.
+	secret, _ := f.enable("cy", "correct horse")
+	if err := f.svc.CancelEnroll("cy", newer); err != nil {
+		t.Fatal(err)
+	}
+	if u := f.user("cy"); u.TOTP == nil {
+		t.Fatal("cancel turned 2fa off")
+	}
+	if _, err := f.login("cy", "correct horse", f.code(secret, 0)); err != nil {
+		t.Fatalf("login after a stale cancel: %v", err)
+	}
+	if err := f.svc.CancelEnroll("nobody", newer); err != nil {
+		t.Fatalf("cancel for an unknown user: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ const (
 	EvLockout      = "lockout"
 	EvUnlock       = "user.unlock"
 	EvEnrollBegin  = "2fa.begin"
+	EvEnrollCancel = "2fa.cancel"
 	EvEnable       = "2fa.enable"
 	EvDisable      = "2fa.disable"
 	EvReset        = "2fa.reset"

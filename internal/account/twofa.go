@@ -94,6 +94,30 @@ func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
 	return en, err
 }
 
+// CancelEnroll drops the pending enrollment that BeginEnroll returned as en,
+// when an interactive enrollment ends without a correct code (Ctrl-C, end of
+// input, three wrong codes), so that no half-made change stays behind. A
+// newer enrollment, or one already confirmed, is left alone.
+func (s *Service) CancelEnroll(name string, en Enrollment) error {
+	return s.Store.Update(func(tx *store.Tx) error {
+		f, err := tx.User(name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if f.Pending == nil || !f.Pending.ExpiresAt.Equal(en.ExpiresAt) {
+			return nil
+		}
+		f.Pending = nil
+		if err := tx.PutUser(f); err != nil {
+			return err
+		}
+		return s.audit(tx, store.AuditEntry{Event: EvEnrollCancel, User: name})
+	})
+}
+
 // ConfirmEnroll checks the first code from the authenticator against the
 // pending secret; only then 2FA is on. It returns the new backup codes, in
 // display form, which are never shown again.

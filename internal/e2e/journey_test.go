@@ -587,6 +587,18 @@ func checkSecret(t testing.TB, s string) []byte {
 // checkURI checks an otpauth URI as authenticator apps read it.
 func checkURI(t testing.TB, uri, issuer, account, secret string) {
 	t.Helper()
+	checkURIParams(t, uri, issuer, account, secret, false)
+}
+
+// checkQRURI is checkURI for the URI in a QR code, which leaves out the
+// parameters that have their default values (SHA1, 6 digits, 30 s).
+func checkQRURI(t testing.TB, uri, issuer, account, secret string) {
+	t.Helper()
+	checkURIParams(t, uri, issuer, account, secret, true)
+}
+
+func checkURIParams(t testing.TB, uri, issuer, account, secret string, defaultsImplied bool) {
+	t.Helper()
 	u, err := url.Parse(uri)
 	if err != nil {
 		t.Fatalf("uri %q: %v", uri, err)
@@ -599,6 +611,12 @@ func checkURI(t testing.TB, uri, issuer, account, secret string) {
 	}
 	q := u.Query()
 	for k, want := range map[string]string{"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": "6", "period": "30"} {
+		if defaultsImplied && k != "secret" && k != "issuer" {
+			if q.Has(k) {
+				t.Errorf("uri %q: %s=%q is the default and need not be in the QR code", uri, k, q.Get(k))
+			}
+			continue
+		}
 		if q.Get(k) != want {
 			t.Errorf("uri %q: %s=%q, want %q", uri, k, q.Get(k), want)
 		}

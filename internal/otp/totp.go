@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +62,28 @@ func KeyFor(secret, issuer, account string) (Key, error) {
 		return Key{}, err
 	}
 	return Key{Secret: k.Secret(), URI: k.URL()}, nil
+}
+
+// QRURI is uri without the parameters whose values are the Key Uri Format's
+// defaults (algorithm=SHA1, digits=6, period=30), which every authenticator
+// app assumes when they are absent. The QR code drawn in a terminal carries
+// this form: 34 bytes fewer keep it in a smaller QR version, so longer
+// account names still fit an 80x24 terminal, and a sparser code scans more
+// easily. A uri that does not parse is returned as it is.
+func QRURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	q := u.Query()
+	for k, def := range map[string]string{"algorithm": "SHA1", "digits": strconv.Itoa(Digits), "period": strconv.Itoa(Period)} {
+		if q.Get(k) == def {
+			q.Del(k)
+		}
+	}
+	// Spaces as %20, as in the original: some apps show a "+" literally.
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return u.String()
 }
 
 // GroupSecret writes a secret in groups of four for manual entry.

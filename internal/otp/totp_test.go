@@ -277,3 +277,23 @@ func FuzzParseCode(f *testing.F) {
 		}
 	})
 }
+
+func TestQRURI(t *testing.T) {
+	k, err := KeyFor("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "Example Co", "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := QRURI(k.URI)
+	const want = "otpauth://totp/Example%20Co:alice@example.com?issuer=Example%20Co&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	if got != want {
+		t.Errorf("QRURI(%q)\n = %q\nwant %q", k.URI, got, want)
+	}
+	if len(k.URI)-len(got) != len("algorithm=SHA1&digits=6&&period=30") {
+		t.Errorf("QRURI saves %d bytes", len(k.URI)-len(got))
+	}
+	// Values other than the defaults stay.
+	other := "otpauth://totp/a:b?algorithm=SHA256&digits=8&issuer=a&period=60&secret=ABC"
+	if got := QRURI(other); got != "otpauth://totp/a:b?algorithm=SHA256&digits=8&issuer=a&period=60&secret=ABC" {
+		t.Errorf("QRURI(%q) = %q", other, got)
+	}
+}

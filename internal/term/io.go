@@ -116,21 +116,23 @@ func contentLen(b []byte) int {
 }
 
 // Password prompts on stderr and reads a password without echo. Ctrl-C
-// restores the terminal and returns ErrInterrupted.
+// restores the terminal and returns ErrInterrupted; Ctrl-D on an empty
+// line returns ErrNoInput.
 func (t *IO) Password(prompt string) (string, error) {
 	fmt.Fprint(t.Err, prompt)
 	defer fmt.Fprintln(t.Err)
 	if !t.realT {
 		return t.Line()
 	}
-	state, err := xterm.GetState(t.inFd)
+	// Echo goes off here, before the read starts in its own goroutine, so
+	// that a Ctrl-C can never restore the terminal before it is changed.
+	state, err := xterm.MakeRaw(t.inFd)
 	if err != nil {
-		return "", apperr.Wrap(apperr.Env, err, "reading terminal state")
+		return "", apperr.Wrap(apperr.Env, err, "turning off terminal echo")
 	}
-	s, err := interruptible(func() { _ = xterm.Restore(t.inFd, state) }, func() (string, error) {
-		b, err := xterm.ReadPassword(t.inFd)
-		return string(b), err
-	})
+	restore := func() { _ = xterm.Restore(t.inFd, state) }
+	defer restore()
+	s, err := interruptible(restore, func() (string, error) { return readPassword(t.In) })
 	switch {
 	case errors.Is(err, io.EOF):
 		return "", ErrNoInput
