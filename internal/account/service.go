@@ -75,6 +75,11 @@ func retry(op func() error) error {
 }
 
 func noSuchUser(name string) error {
+	// A name that cannot exist is bad input, and is not echoed back (it may
+	// be huge or hold terminal escapes).
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	return apperr.New(apperr.Conflict, "no such user: %s", name)
 }
 

@@ -99,6 +99,12 @@ func (d *DB) run(write bool, fn func(*Tx) error) (err error) {
 		}
 	}()
 	txfn := func(btx *bolt.Tx) error {
+		// A file cut short (a partial copy, a full disk) can still open:
+		// bbolt maps what is there and may read or grow past the cut. Its
+		// meta page says how long the file must be.
+		if fi, err := os.Stat(d.opts.Path); err == nil && fi.Size() < btx.Size() {
+			return apperr.New(apperr.Env, "%s is corrupt: it is %d bytes but must be at least %d (cut short?); it was left untouched", d.opts.Path, fi.Size(), btx.Size())
+		}
 		tx := &Tx{tx: btx}
 		if err := tx.checkSchema(write && d.opts.Create, d.opts.Path); err != nil {
 			return err
@@ -141,7 +147,7 @@ func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 	if err != nil {
 		return nil, nil, d.envErr(err)
 	}
-	db, err = bolt.Open(path, 0o600, &bolt.Options{
+	db, err = openBolt(path, &bolt.Options{
 		Timeout:  max(d.opts.LockTimeout-time.Since(start), time.Millisecond),
 		ReadOnly: !write,
 		NoSync:   d.opts.NoSync,
@@ -153,13 +159,27 @@ func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 	return db, release, nil
 }
 
+// errCorruptOnOpen is what bbolt's panics while opening a damaged file
+// (a freelist page past the end of a file cut short, say) become.
+var errCorruptOnOpen = errors.New("damaged file")
+
+// openBolt is bolt.Open with its panics on damaged files turned into errors.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", errCorruptOnOpen, r)
+		}
+	}()
+	return bolt.Open(path, 0o600, o)
+}
+
 // envErr turns an open or I/O failure into one clear line.
 func (d *DB) envErr(err error) error {
 	path := d.opts.Path
 	switch {
 	case errors.Is(err, berrors.ErrTimeout), errors.Is(err, errLockTimeout):
 		return apperr.New(apperr.Env, "database %s is locked by another authctl process (waited %s); try again or raise --lock-timeout", path, d.opts.LockTimeout)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum),
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum), errors.Is(err, errCorruptOnOpen),
 		// bbolt has no sentinel for a file shorter than its two meta pages
 		// (garbage, or a database cut short).
 		strings.HasPrefix(err.Error(), "file size too small"):

@@ -676,3 +676,43 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Fatalf("a read inside a read: %v", err)
 	}
 }
+
+// A database cut short is refused for reads and writes, even when the part
+// that is left still opens, and the file is left as it was.
+func TestTruncatedFileRefused(t *testing.T) {
+	db := newDB(t)
+	for i := range 200 {
+		if err := db.Update(func(tx *Tx) error {
+			return tx.PutUser(&User{Name: fmt.Sprintf("user%03d", i), PasswordHash: strings.Repeat("h", 500), CreatedAt: t0})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := readFile(t, db.Path())
+	for _, n := range []int{len(full) / 2, len(full) / 4, 5 * 4096} {
+		cut := full[:n]
+		for _, write := range []bool{false, true} {
+			// A fresh file each time: when bbolt panics while opening a
+			// damaged file for writing, its file lock stays with this process
+			// (harmless for authctl, which exits after the error).
+			p := filepath.Join(t.TempDir(), "cut.db")
+			if err := os.WriteFile(p, cut, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cdb := New(Options{Path: p, LockTimeout: time.Second})
+			op := cdb.View
+			if write {
+				op = cdb.Update
+			}
+			err := op(func(tx *Tx) error {
+				return tx.Users(func(*User) error { return nil })
+			})
+			if apperr.KindOf(err) != apperr.Env || !strings.Contains(err.Error(), "corrupt") || !strings.Contains(err.Error(), "left untouched") {
+				t.Errorf("database cut to %d of %d bytes (write %v): %v, want an environment error saying it is corrupt", n, len(full), write, err)
+			}
+			if !bytes.Equal(readFile(t, p), cut) {
+				t.Errorf("the database cut to %d bytes was changed", n)
+			}
+		}
+	}
+}
