@@ -702,3 +702,61 @@ func want2FAOff(t *testing.T, e *env, name string) {
 		t.Errorf("2fa status after an interrupted enable: %+v", st)
 	}
 }
+
+// Confirmation questions at a terminal: anything but yes changes nothing;
+// yes goes ahead. The password change asks the current password and the new
+// one twice, none of them echoed.
+func TestPTYConfirmationsAndPasswd(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const pw, pw2 = "correct horse battery", "another horse battery"
+	e.addUser("alice", pw)
+	e.addUser("bob", pw)
+	e.enroll("bob", pw)
+
+	for _, answer := range []string{"", "n", "no", "yes please"} {
+		p := e.startPTY(t, 80, 24, "user", "delete", "alice")
+		p.expect("Delete user alice and its 2FA secret and backup codes? [y/N] ")
+		p.waitReading()
+		p.sendLine(answer)
+		p.expect("authctl: not confirmed; nothing was changed\n")
+		p.mustExit(2)
+	}
+	e.must(0, "", "user", "show", "alice")
+
+	p := e.startPTY(t, 80, 24, "2fa", "reset", "bob")
+	p.expect("Did you verify who they are? [y/N] ")
+	p.waitReading()
+	p.sendLine("N")
+	p.mustExit(2)
+	if !e.show("bob").TwoFactor {
+		t.Fatal("2fa reset answered no turned 2FA off")
+	}
+	p = e.startPTY(t, 80, 24, "2fa", "reset", "bob")
+	p.expect("Did you verify who they are? [y/N] ")
+	p.waitReading()
+	p.sendLine("y")
+	p.expect("2fa reset for bob")
+	p.mustExit(0)
+	if e.show("bob").TwoFactor {
+		t.Fatal("2fa reset answered yes left 2FA on")
+	}
+
+	p = e.startPTY(t, 80, 24, "user", "passwd", "alice")
+	p.password("Current password for alice: ", pw)
+	p.password("New password for alice: ", pw2)
+	p.password("Repeat the password: ", pw2)
+	p.expect("password changed for alice\n")
+	p.mustExit(0)
+	p.noSecretOnScreen(pw, pw2)
+	e.must(1, pw+"\n", "login", "alice", "--password-stdin")
+	e.must(0, pw2+"\n", "login", "alice", "--password-stdin")
+
+	p = e.startPTY(t, 80, 24, "user", "delete", "alice")
+	p.expect("[y/N] ")
+	p.waitReading()
+	p.sendLine("Y")
+	p.expect("user alice deleted\n")
+	p.mustExit(0)
+	e.must(3, "", "user", "show", "alice")
+}
