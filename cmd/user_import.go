@@ -149,7 +149,13 @@ func runImport(o *importOptions) error {
 	// --skip-invalid with nothing valid left is a failure for a script,
 	// after the summary says what was skipped.
 	var none error
-	if res.Imported == 0 && len(res.Skipped) > 0 {
+	switch {
+	case !o.SkipInvalid && len(res.Skipped) > 0:
+		// The file was all valid when checked; these names were taken by
+		// another authctl process while the batches were written.
+		none = apperr.New(apperr.Conflict, "%d %s added by another process during the import and skipped; the rest was imported",
+			len(res.Skipped), plural(len(res.Skipped), "user was", "users were"))
+	case res.Imported == 0 && len(res.Skipped) > 0:
 		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", len(res.Skipped))
 	}
 	if o.JSON {

@@ -151,25 +151,19 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 	if firstErr != nil {
 		return res, firstErr
 	}
-	for _, r := range valid {
-		if r.Password != "" {
-			res.Hashed++
-		} else {
-			res.FromHash++
-		}
-	}
 
 	// Write in name order (sequential B+tree inserts), in short batches.
 	slices.SortFunc(users, func(a, b *store.User) int { return strings.Compare(a.Name, b.Name) })
 	lineOf := make(map[string]int, len(valid))
+	plain := make(map[string]bool, len(valid))
 	for _, r := range valid {
-		lineOf[r.Name] = r.Line
+		lineOf[r.Name], plain[r.Name] = r.Line, r.Password != ""
 	}
 	for start := 0; start < len(users); start += opt.BatchSize {
 		batch := users[start:min(start+opt.BatchSize, len(users))]
-		written := 0
+		written, hashed := 0, 0
 		err := s.Store.Update(func(tx *store.Tx) error {
-			written = 0
+			written, hashed = 0, 0
 			for _, u := range batch {
 				if tx.HasUser(u.Name) {
 					// Added by another process since validation.
@@ -180,6 +174,9 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 					return err
 				}
 				written++
+				if plain[u.Name] {
+					hashed++
+				}
 			}
 			return s.audit(tx, store.AuditEntry{Event: EvUserImport, Detail: fmt.Sprintf("%d %s", written, map[bool]string{true: "user", false: "users"}[written == 1])})
 		})
@@ -187,6 +184,8 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 			return res, fmt.Errorf("after %d users were imported: %w", res.Imported, err)
 		}
 		res.Imported += written
+		res.Hashed += hashed
+		res.FromHash += written - hashed
 		for range batch {
 			progress()
 		}
