@@ -3,7 +3,7 @@
 // anywhere in the repository:
 //
 //	go run ./scripts/gendocs
-//	go generate ./cmd/
+//	go generate ./cmd/docgen
 //
 // Pages of commands that no longer exist are removed.
 package main
@@ -15,7 +15,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/authctl/authctl/cmd"
+	"github.com/authctl/authctl/cmd/docgen"
 )
 
 func main() {
@@ -49,11 +49,11 @@ func run(root string) error {
 			}
 		}
 	}
-	return cmd.GenDocs(mdDir, manDir)
+	return docgen.GenDocs(mdDir, manDir)
 }
 
 // findRoot walks up from the working directory to the folder holding go.mod,
-// so the generator works from the repository root and from go generate in cmd/.
+// so the generator works from the repository root and from go generate in cmd/docgen.
 func findRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {

@@ -1,4 +1,4 @@
-package cmd
+package docgen
 
 import (
 	"bytes"
@@ -22,8 +22,8 @@ func TestDocsUpToDate(t *testing.T) {
 	if err := GenDocs(mdDir, manDir); err != nil {
 		t.Fatal(err)
 	}
-	compareDocs(t, filepath.Join("..", "docs", "reference"), mdDir, ".md")
-	compareDocs(t, filepath.Join("..", "docs", "man"), manDir, ".1")
+	compareDocs(t, filepath.Join("..", "..", "docs", "reference"), mdDir, ".md")
+	compareDocs(t, filepath.Join("..", "..", "docs", "man"), manDir, ".1")
 }
 
 func compareDocs(t *testing.T, checkedIn, fresh, ext string) {

@@ -1,6 +1,10 @@
-package cmd
+// Package docgen writes authctl's command reference (markdown and man pages)
+// from the cobra command tree. It lives apart from package cmd so that the
+// authctl binary does not link cobra/doc and its markdown renderer, which
+// would cost every command start-up time.
+package docgen
 
-//go:generate go run ../scripts/gendocs
+//go:generate go run ../../scripts/gendocs
 
 import (
 	"fmt"
@@ -12,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 
+	"github.com/authctl/authctl/cmd"
 	"github.com/authctl/authctl/internal/term"
 )
 
@@ -55,8 +60,8 @@ func GenDocs(mdDir, manDir string) error {
 // docsTree builds the command tree over an App that can do nothing: no
 // streams, no terminal, and a configuration that is never read.
 func docsTree() *cobra.Command {
-	app := NewApp(&term.IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
-	root := NewRootCmd(app)
+	app := cmd.NewApp(&term.IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
+	root := cmd.NewRootCmd(app)
 	// cobra adds the completion command only when the tree runs; add it here
 	// so the reference lists every command a user can type.
 	root.InitDefaultCompletionCmd()
