@@ -202,14 +202,20 @@ func TestImportHtpasswd(t *testing.T) {
 		e.loginOK(u.name, u.pw)
 	}
 
-	// Any other name needs --format; standard input too.
+	// Under any other name, and on standard input, it is known by its
+	// first entry ("name:$2y$...").
 	hy := bcryptHash(t, "dave's htpasswd password", "$2y$")
-	other := e.importFile("passwords", "dave:"+hy+"\n")
-	r = e.must(2, "", "user", "import", other)
-	wantStderr(t, r, "--format")
-	r = e.must(0, "dave:"+hy+"\n", "user", "import", "-", "--format", "htpasswd")
+	other := e.importFile("passwords", "# apache\ndave:"+hy+"\n")
+	r = e.must(0, "", "user", "import", other)
 	wantSummary(t, r, 1, 0, 1, 0)
 	e.loginOK("dave", "dave's htpasswd password")
+	hd := bcryptHash(t, "dora's htpasswd password", "$2y$")
+	r = e.must(0, "dora:"+hd+"\n", "user", "import", "-")
+	wantSummary(t, r, 1, 0, 1, 0)
+	e.loginOK("dora", "dora's htpasswd password")
+	// A file whose first line says nothing needs --format.
+	r = e.must(2, "", "user", "import", e.importFile("plain", "dora dora's password\n"))
+	wantStderr(t, r, "--format")
 
 	// SHA1, MD5 (apr1), crypt and plain text lines are refused with their
 	// line; the first one is named and nothing is imported.
@@ -331,7 +337,7 @@ func TestImportBadLineRefusesAll(t *testing.T) {
 		{"header only", "u.csv", "name,password\n", nil, []string{"holds no users"}},
 		{"not a header", "u.csv", "alice,correct horse\n", nil, []string{"CSV header must name the columns name and password"}},
 		{"unknown format", "u.csv", "name,password\nalice,correct horse\n", []string{"--format", "xml"}, []string{`unknown --format "xml"`}},
-		{"format not detected", "users.txt", "alice:" + bc + "\n", nil, []string{"--format"}},
+		{"format not detected", "users.txt", "alice correct horse\n", nil, []string{"--format"}},
 	}
 	// One installation with a user, one with no database yet.
 	e := newEnv(t)

@@ -311,16 +311,20 @@ func TestDetect(t *testing.T) {
 		{"users.txt", "\n\r\n  name,password\n", importer.CSV},
 		{"-", jsonHead, importer.JSONL},
 		{"-", "\n\t {\"name\":", importer.JSONL},
-		{"-", "alice:" + bc2y + "\n", ""}, // htpasswd is only known by name or --format
+		{"-", "alice:" + bc2y + "\n", importer.Htpasswd},
+		{"-", "# made by htpasswd\n\nbob:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n", importer.Htpasswd},
+		{"-", "bob:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n", importer.Htpasswd},
+		{"-", "alice:plaintext\n", ""},
 		{"-", "", ""},
 		{"-", "\n\n", ""},
 		{"users.txt", "user,password\n", ""},
-		// Documents current behaviour (see report): these CSV files are only
-		// recognised by a .csv name or --format csv.
-		{"-", "\ufeffname,password\n", ""},
-		{"-", "\"name\",\"password\"\n", ""},
-		{"-", "password,name\n", ""},
-		{"-", "name ,password\n", ""},
+		{"users.txt", "name,email\n", ""},
+		// A CSV header in any order, case, quoting or spacing, after a BOM.
+		{"-", "\ufeffname,password\n", importer.CSV},
+		{"-", "\"name\",\"password\"\n", importer.CSV},
+		{"-", "password,name\n", importer.CSV},
+		{"-", "name ,password\n", importer.CSV},
+		{"-", "Name, Password_Hash\n", importer.CSV},
 	}
 	for _, tt := range tests {
 		got, err := importer.Detect(tt.file, []byte(tt.head))

@@ -71,19 +71,53 @@ func Detect(name string, head []byte) (string, error) {
 	first := head
 	for len(first) > 0 {
 		line, rest, _ := bytes.Cut(first, []byte("\n"))
-		if t := bytes.TrimSpace(line); len(t) > 0 {
+		// Blank lines and htpasswd comments say nothing about the format.
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
 			first = t
 			break
 		}
 		first = rest
 	}
+	first = bytes.TrimPrefix(first, []byte("\ufeff"))
 	switch {
 	case bytes.HasPrefix(first, []byte("{")):
 		return JSONL, nil
-	case bytes.HasPrefix(bytes.ToLower(first), []byte("name,")):
+	case isCSVHeader(string(first)):
 		return CSV, nil
+	case isHtpasswdLine(string(first)):
+		return Htpasswd, nil
 	}
 	return "", errors.New("cannot tell the file's format; pass --format csv, jsonl or htpasswd")
+}
+
+// isCSVHeader reports whether line names a name column and a password or
+// password_hash column, in any order, case, quoting or spacing.
+func isCSVHeader(line string) bool {
+	var name, pw bool
+	for _, f := range strings.Split(line, ",") {
+		switch strings.ToLower(strings.Trim(strings.TrimSpace(f), `"`)) {
+		case "name":
+			name = true
+		case "password", "password_hash":
+			pw = true
+		}
+	}
+	return name && pw
+}
+
+// isHtpasswdLine reports whether line looks like "name:$2y$..." or another
+// htpasswd entry, so that such a file read from standard input is known.
+func isHtpasswdLine(line string) bool {
+	name, hash, ok := strings.Cut(line, ":")
+	if !ok || name == "" || strings.ContainsAny(name, " \t,{") {
+		return false
+	}
+	for _, p := range []string{"$2a$", "$2b$", "$2y$", "$argon2id$", "$apr1$", "{SHA}", "$1$", "$5$", "$6$"} {
+		if strings.HasPrefix(hash, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Parse reads every record of r in format. Lines that cannot be read come
