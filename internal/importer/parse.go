@@ -305,12 +305,13 @@ func parseHtpasswd(r io.Reader) ([]Record, []Problem, error) {
 			return
 		}
 		name, hash, ok := strings.Cut(line, ":")
+		// Editors leave trailing blanks; no hash ends in one.
+		hash = strings.TrimRight(hash, " \t")
 		if !ok || hash == "" {
 			probs = append(probs, Problem{Line: n, Err: "expected name:hash"})
 			return
 		}
-		// Editors leave trailing blanks; no hash ends in one.
-		recs = append(recs, Record{Line: n, Name: name, Hash: strings.TrimRight(hash, " \t")})
+		recs = append(recs, Record{Line: n, Name: name, Hash: hash})
 	})
 	if err != nil {
 		return nil, nil, err
