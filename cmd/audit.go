@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ time, event, user, factor, detail). The trail never holds a password, secret or
 code. Entries older than audit.retention (default 90 days) are pruned.`,
 		Example: `  authctl audit
   authctl audit alice --since 24h
+  authctl audit --since 2026-11-01
   authctl audit --limit 100 -o json | jq -c 'select(.event == "login.fail")'`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -42,11 +44,11 @@ code. Entries older than audit.retention (default 90 days) are pruned.`,
 				return apperr.New(apperr.Invalid, "invalid --limit %d: must be 0 (no limit) or more", limit)
 			}
 			if since != "" {
-				d, err := ParseDurationSetting("--since", since, time.Second, 100*365*24*time.Hour)
+				t, err := ParseSince(since, app.Now())
 				if err != nil {
 					return err
 				}
-				q.Since = app.Now().Add(-d)
+				q.Since = t
 			}
 			svc, err := app.Service(false)
 			if err != nil {
@@ -75,7 +77,25 @@ code. Entries older than audit.retention (default 90 days) are pruned.`,
 			return w.Flush()
 		},
 	}
-	c.Flags().StringVar(&since, "since", "", "only entries newer than this `DURATION` (e.g. 24h, 30m)")
+	c.Flags().StringVar(&since, "since", "", "only entries newer than `WHEN`: a duration back from now (24h, 30m), a date (2026-11-01) or an RFC 3339 time")
 	c.Flags().IntVar(&limit, "limit", 0, "at most `N` entries (0: all)")
 	return c
+}
+
+// ParseSince reads --since: a duration back from now (24h, 90m), or a point
+// in time, an RFC 3339 time (2026-11-28T09:00:00Z) or a date (2026-11-28,
+// midnight local time).
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > 100*365*24*time.Hour {
+		return time.Time{}, apperr.New(apperr.Invalid, "invalid --since %q: want a duration such as 24h or 90m, a date such as 2026-11-01, or an RFC 3339 time", s)
+	}
+	return now.Add(-d), nil
 }

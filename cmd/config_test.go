@@ -371,3 +371,47 @@ func TestConfigTildePaths(t *testing.T) {
 		t.Errorf("--db a~/b.db: %+v, %v", c, err)
 	}
 }
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"24h", now.Add(-24 * time.Hour)},
+		{" 90m ", now.Add(-90 * time.Minute)},
+		{"0s", now},
+		{"2026-11-28T09:30:00Z", time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)},
+		{"2026-11-28T09:30:00+01:00", time.Date(2026, 11, 28, 8, 30, 0, 0, time.UTC)},
+		{"2026-11-01", time.Date(2026, 11, 1, 0, 0, 0, 0, time.Local)},
+	} {
+		got, err := ParseSince(tt.in, now)
+		if err != nil || !got.Equal(tt.want) {
+			t.Errorf("ParseSince(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "yesterday", "-1h", "2026-13-01", "2026-11-28 09:30", "1000000h"} {
+		if _, err := ParseSince(bad, now); apperr.KindOf(err) != apperr.Invalid {
+			t.Errorf("ParseSince(%q): %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"24h", "2026-11-01", "2026-11-28T09:30:00Z", "x", "-5m"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseSince(s, now)
+		if err != nil {
+			if apperr.KindOf(err) != apperr.Invalid || strings.ContainsAny(err.Error(), "\n\r") && !strings.ContainsAny(s, "\n\r") {
+				t.Fatalf("ParseSince(%q): %v", s, err)
+			}
+			return
+		}
+		if got.IsZero() {
+			t.Fatalf("ParseSince(%q) accepted a zero time", s)
+		}
+	})
+}

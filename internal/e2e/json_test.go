@@ -60,3 +60,22 @@ func TestJSONOutputOfEveryChange(t *testing.T) {
 		t.Errorf("failed delete -o json: %s", r)
 	}
 }
+
+// audit --since takes a duration, a date or an RFC 3339 time.
+func TestAuditSince(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.addUser("ann", "correct horse battery")
+	for _, tt := range []struct {
+		since string
+		want  int
+	}{
+		{"1h", 1}, {"2000-01-01", 1}, {"2000-01-01T00:00:00Z", 1}, {"2999-01-01", 0}, {"2999-01-01T00:00:00+02:00", 0},
+	} {
+		out := e.must(0, "", "audit", "--since", tt.since, "-o", "json").stdout
+		if got := strings.Count(out, "\n"); got != tt.want {
+			t.Errorf("audit --since %s: %d entries, want %d:\n%s", tt.since, got, tt.want, out)
+		}
+	}
+	e.must(2, "", "audit", "--since", "last tuesday")
+}
