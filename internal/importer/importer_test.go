@@ -195,12 +195,12 @@ var parseCases = []parseCase{
 	{name: "jsonl repeated key", format: importer.JSONL,
 		in:    `{"name":"alice","password":"correct horse","name":"mallory"}` + "\n" + `{"name":"bob","password":"correct horse","NAME":"mallory"}`,
 		probs: []prob{{1, "", `"name" appears twice`}, {2, "", `"NAME" appears twice`}}},
-	// Documents current behaviour (see report): a BOM is refused in JSON
-	// lines although the CSV reader skips it.
+	// A byte-order mark at the start is skipped, as in CSV; elsewhere it is
+	// an error.
 	{name: "jsonl BOM", format: importer.JSONL,
-		in:    "\ufeff" + `{"name":"alice","password":"correct horse"}` + "\n" + `{"name":"bob","password":"battery staple"}`,
-		recs:  []importer.Record{pw(2, "bob", "battery staple")},
-		probs: []prob{{1, "", "not a JSON object"}}},
+		in:    "\ufeff" + `{"name":"alice","password":"correct horse"}` + "\n" + "\ufeff" + `{"name":"bob","password":"battery staple"}`,
+		recs:  []importer.Record{pw(1, "alice", "correct horse")},
+		probs: []prob{{2, "", "not a JSON object"}}},
 	{name: "jsonl over-long line", format: importer.JSONL,
 		in: `{"name":"alice","password":"correct horse"}` + "\n" +
 			`{"name":"bob","password":"` + strings.Repeat("x", 70000) + `"}` + "\n" +

@@ -256,6 +256,9 @@ func parseJSONL(r io.Reader) ([]Record, []Problem, error) {
 	var recs []Record
 	var probs []Problem
 	p, err := lines(r, func(n int, line string) {
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff") // as some editors save UTF-8
+		}
 		if strings.TrimSpace(line) == "" {
 			return
 		}
