@@ -164,16 +164,21 @@ func printEnrollment(o *enableOptions, en account.Enrollment) error {
 }
 
 // showEnrollment draws the QR code and the manual-entry details on stderr.
+//
+// The details come first and the QR code last, right above the prompt for
+// the first code: on an 80x24 terminal the 23 rows of the code and the
+// prompt fill the screen, so the whole code stays in view while the user
+// scans it and types the code.
 func showEnrollment(o *enableOptions, en account.Enrollment) {
 	w := o.App.IO.Err
-	fmt.Fprintf(w, "\nScan this QR code with your authenticator app:\n\n")
-	_ = term.DrawQR(w, otp.QRURI(en.Key.URI), o.QRMode)
-	fmt.Fprintf(w, "\nCan't scan it? Enter these details by hand (time-based, 6 digits, SHA1):\n")
-	fmt.Fprintf(w, "  issuer:  %s\n  account: %s\n  key:     %s\n", en.Issuer, en.Account, otp.GroupSecret(en.Key.Secret))
+	fmt.Fprintf(w, "\nCan't scan the QR code below? Enter these details by hand:\n")
+	fmt.Fprintf(w, "  issuer:  %s\n  account: %s\n  key:     %s\n  type:    time-based, 6 digits, SHA1, 30 s\n",
+		en.Issuer, en.Account, otp.GroupSecret(en.Key.Secret))
 	if o.QRPNG != "" {
 		fmt.Fprintf(w, "The QR code is also in %s; delete it once scanned.\n", o.QRPNG)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "\nScan this QR code with your authenticator app:\n\n")
+	_ = term.DrawQR(w, otp.QRURI(en.Key.URI), o.QRMode)
 }
 
 func confirmLoop(o *enableOptions, svc *account.Service, pw string) error {

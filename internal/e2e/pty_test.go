@@ -437,9 +437,8 @@ func (e *env) ptyStartEnroll(t testing.TB, cols, rows uint16, name, pw string, e
 	t.Helper()
 	p := e.startPTY(t, cols, rows, append([]string{"2fa", "enable", name}, extra...)...)
 	p.password("Password for "+name+": ", pw)
-	p.expect("Scan this QR code with your authenticator app:\n")
+	p.expect("Can't scan the QR code below? Enter these details by hand:\n")
 	var en enrollment
-	en.qr = strings.ReplaceAll(p.expect("Can't scan it?"), "\n", "\n")
 	if got := p.expectLine("  issuer:  "); got != "authctl" {
 		t.Errorf("issuer shown for manual entry: %q", got)
 	}
@@ -452,7 +451,9 @@ func (e *env) ptyStartEnroll(t testing.TB, cols, rows uint16, name, pw string, e
 	}
 	en.secret = strings.ReplaceAll(grouped, " ", "")
 	checkSecret(t, en.secret)
-	p.expect(enrollPrompt)
+	p.expect("Scan this QR code with your authenticator app:\n")
+	// The code is drawn last, right above the prompt.
+	en.qr = strings.TrimSuffix(p.expect(enrollPrompt), enrollPrompt)
 	en.screen = p.transcript()
 	return p, en
 }
