@@ -1,7 +1,10 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -101,6 +104,14 @@ func runEnable(o *enableOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.QRPNG != "" && o.Confirm == "" {
+		// The PNG is written after the enrollment is stored; a file that
+		// cannot be written must fail the command before that, or it would
+		// leave (and replace an earlier) pending secret nobody saw.
+		if err := checkWritable(o.QRPNG); err != nil {
+			return apperr.Wrap(apperr.Env, err, "writing QR code PNG")
+		}
+	}
 	svc, err := o.App.Service(false)
 	if err != nil {
 		return err
@@ -148,6 +159,21 @@ func runEnable(o *enableOptions) error {
 		}
 	}
 	return err
+}
+
+// checkWritable opens path for writing without changing it, and removes
+// it again if it did not exist.
+func checkWritable(path string) error {
+	_, statErr := os.Lstat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if errors.Is(statErr, fs.ErrNotExist) {
+		return os.Remove(path)
+	}
+	return nil
 }
 
 func printEnrollment(o *enableOptions, en account.Enrollment) error {

@@ -2,7 +2,9 @@ package cmd
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	goio "io" // io is the command's streams below
 	"os"
 	"strings"
 	"sync"
@@ -100,8 +102,12 @@ func runImport(o *importOptions) error {
 	br := bufio.NewReaderSize(in, 64<<10)
 	format := o.Format
 	if format == importer.Auto {
-		head, _ := br.Peek(4096)
-		var err error
+		// A read error (a directory, an I/O error) is reported as such, not
+		// as a format that cannot be told.
+		head, err := br.Peek(4096)
+		if err != nil && !errors.Is(err, goio.EOF) {
+			return apperr.New(apperr.Invalid, "%s: %v", o.File, err)
+		}
 		if format, err = importer.Detect(o.File, head); err != nil {
 			return apperr.New(apperr.Invalid, "%v", err)
 		}
