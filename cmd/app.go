@@ -8,6 +8,7 @@ import (
 
 	"github.com/authctl/authctl/internal/account"
 	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/otp"
 	"github.com/authctl/authctl/internal/secret"
 	"github.com/authctl/authctl/internal/store"
 	"github.com/authctl/authctl/internal/term"
@@ -110,3 +111,34 @@ func noInput(s string, err error) (string, error) {
 	}
 	return s, err
 }
+
+// codeAsker returns how a command gets the one-time code once the domain
+// asks for it: the next line of standard input with --password-stdin (the
+// line after the passwords), or a prompt on the terminal.
+func (p *passwordSource) codeAsker(name string) func() (string, error) {
+	return func() (string, error) {
+		if p.stdin {
+			s, err := p.io.Line()
+			if err == term.ErrNoInput {
+				return "", apperr.New(apperr.Invalid, "%s has 2fa on: give the one-time code with --code or as the next line of standard input", name)
+			}
+			return s, err
+		}
+		return noInput(p.io.Prompt("Code from your authenticator app (or a backup code): "))
+	}
+}
+
+// checkCodeFlag refuses a malformed --code before anything is asked or
+// counted.
+func checkCodeFlag(code string) error {
+	if code == "" {
+		return nil
+	}
+	if _, _, err := otp.ParseAny(code); err != nil {
+		return apperr.New(apperr.Invalid, "invalid --code: %v", err)
+	}
+	return nil
+}
+
+// codeFlagUsage is the help of --code on commands that need both factors.
+const codeFlagUsage = "one-time code (6 digits from the authenticator app) or an unused backup code, when 2FA is on"

@@ -6,9 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authctl/authctl/internal/account"
-	"github.com/authctl/authctl/internal/apperr"
-	"github.com/authctl/authctl/internal/otp"
-	"github.com/authctl/authctl/internal/term"
 )
 
 type loginOptions struct {
@@ -62,10 +59,8 @@ type loginResult struct {
 
 func runLogin(o *loginOptions) error {
 	io := o.App.IO
-	if o.Code != "" {
-		if _, _, err := otp.ParseAny(o.Code); err != nil {
-			return apperr.New(apperr.Invalid, "invalid --code: %v", err)
-		}
+	if err := checkCodeFlag(o.Code); err != nil {
+		return err
 	}
 	pws, err := o.App.passwords(o.PasswordStdin)
 	if err != nil {
@@ -79,17 +74,7 @@ func runLogin(o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	askCode := func() (string, error) {
-		if o.PasswordStdin {
-			s, err := io.Line()
-			if err == term.ErrNoInput {
-				return "", apperr.New(apperr.Invalid, "%s has 2fa on: give the one-time code with --code or as the second line of standard input", o.Name)
-			}
-			return s, err
-		}
-		return noInput(io.Prompt("Code from your authenticator app (or a backup code): "))
-	}
-	res, err := svc.Login(account.LoginRequest{Name: o.Name, Password: pw, Code: o.Code, AskCode: askCode})
+	res, err := svc.Login(account.LoginRequest{Name: o.Name, Password: pw, Code: o.Code, AskCode: pws.codeAsker(o.Name)})
 	if err != nil {
 		return err
 	}

@@ -12,16 +12,26 @@ import (
 
 func newCodesRegenCmd(app *App) *cobra.Command {
 	var stdin bool
+	var code string
 	c := &cobra.Command{
 		Use:   "regen NAME",
-		Short: "Replace a user's backup codes with 8 new ones",
-		Long: `Generate 8 new backup codes after checking the user's password. Every earlier
-code stops working at once. The new codes are shown only this time.`,
+		Short: "Replace a user's backup codes with 8 new ones (password and a code)",
+		Long: `Generate 8 new backup codes after checking the user's password and a current
+second factor: a code from the authenticator app or one of the unused backup
+codes. A password alone is not enough, so someone who learned it cannot
+replace the user's second factor. Every earlier code stops working at once.
+The new codes are shown only this time.
+
+Scripts give the password as the first line of standard input with
+--password-stdin, and the code with --code or as the second line.`,
 		Example: `  authctl 2fa codes regen alice
-  printf '%s\n' "$PASSWORD" | authctl 2fa codes regen alice --password-stdin -o json`,
+  printf '%s\n' "$PASSWORD" | authctl 2fa codes regen alice --password-stdin --code "$CODE" -o json`,
 		Args: exactArgs(1, "one user name"),
 		RunE: func(c *cobra.Command, args []string) error {
 			name := args[0]
+			if err := checkCodeFlag(code); err != nil {
+				return err
+			}
 			pws, err := app.passwords(stdin)
 			if err != nil {
 				return err
@@ -37,7 +47,7 @@ code stops working at once. The new codes are shown only this time.`,
 			if err != nil {
 				return err
 			}
-			codes, err := svc.RegenCodes(name, pw)
+			codes, err := svc.RegenCodes(name, account.Proof{Password: pw, Code: code, AskCode: pws.codeAsker(name)})
 			if err != nil {
 				return err
 			}
@@ -47,7 +57,8 @@ code stops working at once. The new codes are shown only this time.`,
 			return printBackupCodes(app, outputJSON(c), codes)
 		},
 	}
-	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input")
+	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input (and the code from the second, if --code is not given)")
+	c.Flags().StringVar(&code, "code", "", codeFlagUsage)
 	return c
 }
 
@@ -66,17 +77,27 @@ func need2FA(svc *account.Service, name string, on bool) error {
 
 func newDisableCmd(app *App) *cobra.Command {
 	var stdin bool
+	var code string
 	c := &cobra.Command{
 		Use:   "disable NAME",
-		Short: "Turn two-factor authentication off (asks for the password)",
-		Long: `Turn 2FA off after checking the user's password. The secret and the backup
-codes are erased; the next login asks only for the password. An admin helping
-a user who lost both the device and the backup codes uses "authctl 2fa reset".`,
+		Short: "Turn two-factor authentication off (password and a code)",
+		Long: `Turn 2FA off after checking the user's password and a current second factor:
+a code from the authenticator app or one of the unused backup codes. A password
+alone is not enough, so someone who learned it cannot remove the user's second
+factor. The secret and the backup codes are erased; the next login asks only
+for the password. An admin helping a user who lost both the device and the
+backup codes uses "authctl 2fa reset".
+
+Scripts give the password as the first line of standard input with
+--password-stdin, and the code with --code or as the second line.`,
 		Example: `  authctl 2fa disable alice
-  printf '%s\n' "$PASSWORD" | authctl 2fa disable alice --password-stdin`,
+  printf '%s\n' "$PASSWORD" | authctl 2fa disable alice --password-stdin --code "$CODE"`,
 		Args: exactArgs(1, "one user name"),
 		RunE: func(c *cobra.Command, args []string) error {
 			name := args[0]
+			if err := checkCodeFlag(code); err != nil {
+				return err
+			}
 			pws, err := app.passwords(stdin)
 			if err != nil {
 				return err
@@ -92,13 +113,14 @@ a user who lost both the device and the backup codes uses "authctl 2fa reset".`,
 			if err != nil {
 				return err
 			}
-			if err := svc.Disable(name, pw); err != nil {
+			if err := svc.Disable(name, account.Proof{Password: pw, Code: code, AskCode: pws.codeAsker(name)}); err != nil {
 				return err
 			}
 			return print2FAResult(c, app, svc, name, fmt.Sprintf("2fa disabled for %s", name))
 		},
 	}
-	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input")
+	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input (and the code from the second, if --code is not given)")
+	c.Flags().StringVar(&code, "code", "", codeFlagUsage)
 	return c
 }
 

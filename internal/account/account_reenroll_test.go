@@ -16,7 +16,7 @@ func TestReenrollSameStep(t *testing.T) {
 			}
 			var err error
 			if how == "disable" {
-				err = f.svc.Disable("alice", "correct horse")
+				err = f.svc.Disable("alice", Proof{Password: "correct horse", Code: f.code(secret, 1)})
 			} else {
 				err = f.svc.Reset("alice")
 			}

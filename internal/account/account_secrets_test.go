@@ -47,12 +47,12 @@ func (f *fixture) journey() (secrets []string) {
 	f.login("alice", pw, "kkkkk-kkkkk")     // wrong backup code
 	f.login("secret-typed-as-name", pw, "") // unknown user
 	secrets = append(secrets, "secret-typed-as-name", "kkkkk-kkkkk")
-	fresh, err := f.svc.RegenCodes("alice", pw)
+	fresh, err := f.svc.RegenCodes("alice", Proof{Password: pw, Code: codes[1]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	secrets = append(secrets, fresh...)
-	if err := f.svc.ChangePassword("alice", pw, pw2); err != nil {
+	if err := f.svc.ChangePassword("alice", Proof{Password: pw, Code: fresh[0]}, pw2); err != nil {
 		t.Fatal(err)
 	}
 	bobSecret, _ := f.enable("bob", bobPW)
@@ -68,7 +68,7 @@ func (f *fixture) journey() (secrets []string) {
 	if _, err := f.svc.RotateKey(); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Disable("alice", pw2); err != nil {
+	if err := f.svc.Disable("alice", Proof{Password: pw2, Code: fresh[1]}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.DeleteUser("bob"); err != nil {

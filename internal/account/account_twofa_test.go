@@ -84,6 +84,7 @@ func TestEnroll(t *testing.T) {
 		t.Fatal("a refused confirmation turned 2FA on")
 	}
 
+	before := f.user("alice").Failures
 	codes, err := f.svc.ConfirmEnroll("alice", "correct horse", f.code(en2.Key.Secret, 0))
 	if err != nil {
 		t.Fatalf("ConfirmEnroll: %v", err)
@@ -99,7 +100,7 @@ func TestEnroll(t *testing.T) {
 		seen[c] = true
 	}
 	rec := f.user("alice")
-	if rec.TOTP == nil || rec.Pending != nil || rec.Backup.Left() != 8 || rec.Failures != 0 || rec.LastStep != (otp.Step(*f.now)) {
+	if rec.TOTP == nil || rec.Pending != nil || rec.Backup.Left() != 8 || rec.Failures != before || rec.LastStep != (otp.Step(*f.now)) {
 		t.Fatalf("after confirm: %+v", rec)
 	}
 	if st := StatusOf(rec, *f.now); !st.Enabled || st.Pending || st.BackupLeft != 8 || st.EnabledAt == nil {
@@ -146,9 +147,13 @@ func TestLoginWithTOTP(t *testing.T) {
 	f.addUser("alice", "correct horse")
 	secret, _ := f.enable("alice", "correct horse")
 
-	// Without a code and without a way to ask: a usage error, nothing counted.
+	// Without a code and without a way to ask: a usage error, counted as a
+	// failure (otherwise it would tell the password was right for free).
 	_, err := f.login("alice", "correct horse", "")
-	wantKind(t, "login without code", err, apperr.Invalid, "--code")
+	wantKind(t, "login without code", err, apperr.Invalid, "no one-time code")
+	if n := f.user("alice").Failures; n != 1 {
+		t.Errorf("Failures = %d after a right password without a code, want 1", n)
+	}
 	// AskCode is called once, and only after the password is right.
 	asked := 0
 	ask := func() (string, error) { asked++; return f.code(secret, 0), nil }
@@ -168,11 +173,18 @@ func TestLoginWithTOTP(t *testing.T) {
 		t.Errorf("LastStep = %d, want %d", got, otp.Step(*f.now))
 	}
 
-	// Replay of the same code, and of the step before, is refused.
+	// Replay of the same code is refused as used and not counted; a code
+	// of the step before is refused and counted as a guess.
 	_, err = f.login("alice", "correct horse", f.code(secret, 0))
-	wantKind(t, "replay", err, apperr.Denied, "login failed: invalid or already used code")
+	wantKind(t, "replay", err, apperr.Denied, "login failed: code already used")
+	if n := f.user("alice").Failures; n != 0 {
+		t.Errorf("a double submit counted as a failure: %d", n)
+	}
 	_, err = f.login("alice", "correct horse", f.code(secret, -1))
-	wantKind(t, "previous step after current used", err, apperr.Denied, "")
+	wantKind(t, "previous step after current used", err, apperr.Denied, "login failed: invalid or already used code")
+	if n := f.user("alice").Failures; n != 1 {
+		t.Errorf("Failures = %d after an older code, want 1", n)
+	}
 	// The next step is fine, once.
 	if _, err := f.login("alice", "correct horse", f.code(secret, 1)); err != nil {
 		t.Fatalf("next step: %v", err)
@@ -242,8 +254,12 @@ func TestBackupCodes(t *testing.T) {
 	if res.Factor != FactorBackup || res.BackupLeft != 7 {
 		t.Errorf("result %+v, want backup code with 7 left", res)
 	}
+	// The same code again is a double submit: refused, not counted.
 	_, err = f.login("alice", "correct horse", codes[0])
-	wantKind(t, "same backup code again", err, apperr.Denied, "invalid or already used code")
+	wantKind(t, "same backup code again", err, apperr.Denied, "already used")
+	if n := f.user("alice").Failures; n != 0 {
+		t.Errorf("a double submit of a backup code counted as a failure: %d", n)
+	}
 	// Any case, no dash, surrounding spaces.
 	typed := "  " + strings.ToUpper(strings.ReplaceAll(codes[1], "-", "")) + " "
 	if res, err := f.login("alice", "correct horse", typed); err != nil || res.BackupLeft != 6 {
@@ -259,9 +275,9 @@ func TestBackupCodes(t *testing.T) {
 	}
 
 	// Regenerate: password again; every earlier code stops working.
-	_, err = f.svc.RegenCodes("alice", "wrong password")
+	_, err = f.svc.RegenCodes("alice", Proof{Password: "wrong password", Code: codes[2]})
 	wantKind(t, "regen with wrong password", err, apperr.Denied, "")
-	fresh, err := f.svc.RegenCodes("alice", "correct horse")
+	fresh, err := f.svc.RegenCodes("alice", Proof{Password: "correct horse", Code: codes[2]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,11 +310,11 @@ func TestDisableAndReset(t *testing.T) {
 	_, codes := f.enable("alice", "correct horse")
 	f.enable("bob", "correct horse")
 
-	wantKind(t, "disable with wrong password", f.svc.Disable("alice", "wrong password"), apperr.Denied, "")
+	wantKind(t, "disable with wrong password", f.svc.Disable("alice", Proof{Password: "wrong password", Code: codes[7]}), apperr.Denied, "")
 	if f.user("alice").TOTP == nil {
 		t.Fatal("a refused disable turned 2FA off")
 	}
-	if err := f.svc.Disable("alice", "correct horse"); err != nil {
+	if err := f.svc.Disable("alice", Proof{Password: "correct horse", Code: codes[7]}); err != nil {
 		t.Fatal(err)
 	}
 	u := f.user("alice")
@@ -313,8 +329,8 @@ func TestDisableAndReset(t *testing.T) {
 	if _, err := f.login("alice", "correct horse", codes[0]); err != nil {
 		t.Errorf("login with a stale code after disable: %v", err)
 	}
-	wantKind(t, "disable twice", f.svc.Disable("alice", "correct horse"), apperr.Conflict, "not enabled")
-	_, err = f.svc.RegenCodes("alice", "correct horse")
+	wantKind(t, "disable twice", f.svc.Disable("alice", Proof{Password: "correct horse"}), apperr.Conflict, "not enabled")
+	_, err = f.svc.RegenCodes("alice", Proof{Password: "correct horse"})
 	wantKind(t, "regen when off", err, apperr.Conflict, "not enabled")
 
 	// Reset: no password needed.
@@ -344,7 +360,8 @@ func TestDisableAndReset(t *testing.T) {
 }
 
 // TestConcurrentSameCode: several logins race with one backup code, and
-// with one TOTP code; exactly one of each succeeds (SECURITY.md).
+// with one TOTP code; exactly one of each succeeds (SECURITY.md), and the
+// others, double submits of the accepted code, do not count as failures.
 func TestConcurrentSameCode(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("alice", "correct horse")
@@ -374,8 +391,10 @@ func TestConcurrentSameCode(t *testing.T) {
 			if ok != 1 {
 				t.Fatalf("%d of %d concurrent logins with one code succeeded, want exactly 1: %v", ok, n, errs)
 			}
-			if u := f.user("alice"); u.Failures != n-1 {
-				t.Errorf("Failures = %d, want %d (every refused attempt counted)", u.Failures, n-1)
+			// The losers sent the code just accepted: double submits, not
+			// guesses, so none of them counts.
+			if u := f.user("alice"); u.Failures != 0 {
+				t.Errorf("Failures = %d, want 0 (a double submit is not a guess)", u.Failures)
 			}
 			f.svc.Unlock("alice")
 		})

@@ -6,7 +6,6 @@ package account
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -111,72 +110,8 @@ func (s *Service) read(name string) (u *store.User, keyID string, err error) {
 	return u, keyID, err
 }
 
-// lockErr describes a locked account without saying whether the password
-// was right.
-func lockErr(prefix string, until, now time.Time) error {
-	left := until.Sub(now).Round(time.Second)
-	if left < time.Second {
-		left = time.Second
-	}
-	return apperr.New(apperr.Denied, "%saccount locked after too many failed attempts; try again in %s or ask an admin to run \"authctl user unlock\"", prefix, left)
-}
-
 // Locked reports whether u is locked at now.
 func Locked(u *store.User, now time.Time) bool { return now.Before(u.LockedUntil) }
-
-// failure records one failed authentication of name in tx and locks the
-// account when the policy says so.
-func (s *Service) failure(tx *store.Tx, u *store.User, factor, detail string) error {
-	now := s.now()
-	u.Failures++
-	if d := s.Policy.Delay(u.Failures); d > 0 {
-		u.LockedUntil = now.Add(d)
-		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: u.Name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", u.Failures, d)}); err != nil {
-			return err
-		}
-	}
-	if err := s.audit(tx, store.AuditEntry{Event: EvLoginFail, User: u.Name, Factor: factor, Detail: detail}); err != nil {
-		return err
-	}
-	return tx.PutUser(u)
-}
-
-// recordFailure applies a failure in its own short transaction.
-func (s *Service) recordFailure(name, factor, detail string) error {
-	return s.Store.Update(func(tx *store.Tx) error {
-		u, err := tx.User(name)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return s.failure(tx, u, factor, detail)
-	})
-}
-
-// authenticate checks name's password for an operation other than login:
-// it honours the lock and counts a wrong password as a failure, so these
-// commands are no way around throttling. It returns the user as read.
-func (s *Service) authenticate(name, pw, op string) (*store.User, string, error) {
-	u, keyID, err := s.read(name)
-	if err != nil {
-		return nil, "", err
-	}
-	if now := s.now(); Locked(u, now) {
-		return nil, "", lockErr("", u.LockedUntil, now)
-	}
-	if _, err := s.Hasher.Verify(u.PasswordHash, pw); err != nil {
-		if !errors.Is(err, secret.ErrMismatch) {
-			return nil, "", apperr.Wrap(apperr.Env, err, "stored password hash of "+name)
-		}
-		if err := s.recordFailure(name, FactorPassword, op); err != nil {
-			return nil, "", err
-		}
-		return nil, "", apperr.New(apperr.Denied, "wrong password for %s", name)
-	}
-	return u, keyID, nil
-}
 
 // Exists reports whether name is a user; a missing database has no users.
 func (s *Service) Exists(name string) (bool, error) {

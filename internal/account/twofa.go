@@ -46,52 +46,59 @@ type Enrollment struct {
 // as a pending enrollment (replacing an earlier one) until ConfirmEnroll.
 func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
 	var en Enrollment
-	err := retry(func() error {
-		u, keyID, err := s.authenticate(name, pw, "2fa enable")
-		if err != nil {
-			return err
-		}
-		if u.TOTP != nil {
-			return alreadyOn(name)
-		}
-		key, err := otp.NewKey(s.Rand, s.Issuer, name)
-		if err != nil {
-			return err
-		}
-		sealer, err := s.Keys.Open(keyID, true)
-		if err != nil {
-			return err
-		}
-		sealed, err := sealer.Seal([]byte(key.Secret), secretAD(name))
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		en = Enrollment{Key: key, Issuer: s.Issuer, Account: name, ExpiresAt: now.Add(s.EnrollTTL)}
-		return s.Store.Update(func(tx *store.Tx) error {
-			f, err := tx.User(name)
-			if errors.Is(err, store.ErrNotFound) {
-				return noSuchUser(name)
-			}
+	var sealed []byte
+	var sealerID string
+	_, err := s.guard(guarded{
+		name:  name,
+		op:    "2fa enable",
+		proof: Proof{Password: pw},
+		need:  need2FA(false),
+		prepare: func(u *store.User, keyID string) error {
+			key, err := otp.NewKey(s.Rand, s.Issuer, name)
 			if err != nil {
 				return err
 			}
-			if f.PasswordHash != u.PasswordHash || f.TOTP != nil || tx.KeyID() != keyID {
-				return errChanged
-			}
-			if keyID == "" {
-				if err := tx.SetKeyID(sealer.ID()); err != nil {
-					return err
-				}
-			}
-			f.Pending = &store.Pending{Secret: sealed, CreatedAt: now, ExpiresAt: en.ExpiresAt}
-			if err := tx.PutUser(f); err != nil {
+			sealer, err := s.Keys.Open(keyID, true)
+			if err != nil {
 				return err
 			}
+			if sealed, err = sealer.Seal([]byte(key.Secret), secretAD(name)); err != nil {
+				return err
+			}
+			sealerID = sealer.ID()
+			en = Enrollment{Key: key, Issuer: s.Issuer, Account: name, ExpiresAt: s.now().Add(s.EnrollTTL)}
+			return nil
+		},
+		apply: func(tx *store.Tx, f *store.User) error {
+			switch id := tx.KeyID(); {
+			case id == "":
+				if err := tx.SetKeyID(sealerID); err != nil {
+					return err
+				}
+			case id != sealerID:
+				return errChanged
+			}
+			if f.TOTP != nil {
+				return alreadyOn(name)
+			}
+			f.Pending = &store.Pending{Secret: sealed, CreatedAt: s.now(), ExpiresAt: en.ExpiresAt}
 			return s.audit(tx, store.AuditEntry{Event: EvEnrollBegin, User: name})
-		})
+		},
 	})
 	return en, err
+}
+
+// need2FA is the state check of operations that need 2FA on (or off).
+func need2FA(on bool) func(*store.User) error {
+	return func(u *store.User) error {
+		switch {
+		case on && u.TOTP == nil:
+			return notOn(u.Name)
+		case !on && u.TOTP != nil:
+			return alreadyOn(u.Name)
+		}
+		return nil
+	}
 }
 
 // CancelEnroll drops the pending enrollment that BeginEnroll returned as en,
@@ -120,56 +127,51 @@ func (s *Service) CancelEnroll(name string, en Enrollment) error {
 
 // ConfirmEnroll checks the first code from the authenticator against the
 // pending secret; only then 2FA is on. It returns the new backup codes, in
-// display form, which are never shown again.
+// display form, which are never shown again. A wrong code counts as a failed
+// attempt; a success does not clear earlier failures (only a login does).
 func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 	c, err := otp.ParseCode(code)
 	if err != nil {
 		return nil, apperr.New(apperr.Invalid, "%v", err)
 	}
 	var shown []string
-	err = retry(func() error {
-		u, keyID, err := s.authenticate(name, pw, "2fa enable")
-		if err != nil {
-			return err
-		}
-		if u.TOTP != nil {
-			return alreadyOn(name)
-		}
-		now := s.now()
-		if u.Pending == nil {
-			return apperr.New(apperr.Conflict, "no pending 2fa enrollment for %s; start one with \"authctl 2fa enable %s --begin\"", name, name)
-		}
-		if !now.Before(u.Pending.ExpiresAt) {
-			return apperr.New(apperr.Conflict, "the pending 2fa enrollment for %s expired at %s; start again with --begin", name, u.Pending.ExpiresAt.Format(time.RFC3339))
-		}
-		plain, err := s.openSecret(keyID, name, u.Pending.Secret)
-		if err != nil {
-			return err
-		}
-		step, err := otp.Check(plain, c, now, u.LastStep)
-		if err != nil {
-			if errors.Is(err, otp.ErrWrongCode) || errors.Is(err, otp.ErrReplay) {
-				if err := s.recordFailure(name, FactorTOTP, "wrong code at 2fa enable"); err != nil {
-					return err
-				}
-				return apperr.New(apperr.Denied, "wrong code; check the time on the device and enter the current code")
+	var set *store.BackupSet
+	var step int64
+	var pending []byte
+	_, err = s.guard(guarded{
+		name:  name,
+		op:    "2fa enable",
+		proof: Proof{Password: pw},
+		need: func(u *store.User) error {
+			if err := need2FA(false)(u); err != nil {
+				return err
 			}
-			return err
-		}
-		codes, set, err := s.newBackupSet()
-		if err != nil {
-			return err
-		}
-		shown = codes
-		return s.Store.Update(func(tx *store.Tx) error {
-			f, err := tx.User(name)
-			if errors.Is(err, store.ErrNotFound) {
-				return noSuchUser(name)
+			if u.Pending == nil {
+				return apperr.New(apperr.Conflict, "no pending 2fa enrollment for %s; start one with \"authctl 2fa enable %s --begin\"", name, name)
 			}
+			if !s.now().Before(u.Pending.ExpiresAt) {
+				return apperr.New(apperr.Conflict, "the pending 2fa enrollment for %s expired at %s; start again with --begin", name, u.Pending.ExpiresAt.Format(time.RFC3339))
+			}
+			return nil
+		},
+		prepare: func(u *store.User, keyID string) error {
+			pending = u.Pending.Secret
+			plain, err := s.openSecret(keyID, name, pending)
 			if err != nil {
 				return err
 			}
-			if f.PasswordHash != u.PasswordHash || f.TOTP != nil || f.Pending == nil || !bytes.Equal(f.Pending.Secret, u.Pending.Secret) {
+			if step, err = otp.Check(plain, c, s.now(), u.LastStep); err != nil {
+				if errors.Is(err, otp.ErrWrongCode) || errors.Is(err, otp.ErrReplay) {
+					return &guess{factor: FactorTOTP, detail: "wrong code at 2fa enable",
+						err: apperr.New(apperr.Denied, "wrong code; check the time on the device and enter the current code")}
+				}
+				return err
+			}
+			shown, set, err = s.newBackupSet()
+			return err
+		},
+		apply: func(tx *store.Tx, f *store.User) error {
+			if f.TOTP != nil || f.Pending == nil || !bytes.Equal(f.Pending.Secret, pending) {
 				return errChanged
 			}
 			if step <= f.LastStep {
@@ -179,13 +181,8 @@ func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 			f.Pending = nil
 			f.Backup = set
 			f.LastStep = step
-			f.Failures = 0
-			f.LockedUntil = time.Time{}
-			if err := tx.PutUser(f); err != nil {
-				return err
-			}
 			return s.audit(tx, store.AuditEntry{Event: EvEnable, User: name})
-		})
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -213,76 +210,49 @@ func (s *Service) newBackupSet() ([]string, *store.BackupSet, error) {
 	return shown, set, nil
 }
 
-// RegenCodes replaces name's backup codes after checking the password; every
-// earlier code stops working.
-func (s *Service) RegenCodes(name, pw string) ([]string, error) {
+// RegenCodes replaces name's backup codes; every earlier code stops
+// working. It needs both factors: the password alone must never replace
+// the second factor.
+func (s *Service) RegenCodes(name string, proof Proof) ([]string, error) {
 	var shown []string
-	err := retry(func() error {
-		u, _, err := s.authenticate(name, pw, "codes regen")
-		if err != nil {
+	var set *store.BackupSet
+	_, err := s.guard(guarded{
+		name:   name,
+		op:     "codes regen",
+		proof:  proof,
+		second: true,
+		need:   need2FA(true),
+		prepare: func(*store.User, string) error {
+			var err error
+			shown, set, err = s.newBackupSet()
 			return err
-		}
-		if u.TOTP == nil {
-			return notOn(name)
-		}
-		codes, set, err := s.newBackupSet()
-		if err != nil {
-			return err
-		}
-		shown = codes
-		return s.Store.Update(func(tx *store.Tx) error {
-			f, err := tx.User(name)
-			if errors.Is(err, store.ErrNotFound) {
-				return noSuchUser(name)
-			}
-			if err != nil {
-				return err
-			}
-			if f.PasswordHash != u.PasswordHash || f.TOTP == nil || !bytes.Equal(f.TOTP.Secret, u.TOTP.Secret) {
-				return errChanged
-			}
+		},
+		apply: func(tx *store.Tx, f *store.User) error {
 			f.Backup = set
-			if err := tx.PutUser(f); err != nil {
-				return err
-			}
 			return s.audit(tx, store.AuditEntry{Event: EvCodesRegen, User: name})
-		})
+		},
 	})
-	return shown, err
+	if err != nil {
+		return nil, err
+	}
+	return shown, nil
 }
 
-// Disable turns 2FA off after checking the password, erasing the secret and
-// the backup codes.
-func (s *Service) Disable(name, pw string) error {
-	return retry(func() error {
-		u, _, err := s.authenticate(name, pw, "2fa disable")
-		if err != nil {
-			return err
-		}
-		if u.TOTP == nil {
-			return notOn(name)
-		}
-		return s.Store.Update(func(tx *store.Tx) error {
-			f, err := tx.User(name)
-			if errors.Is(err, store.ErrNotFound) {
-				return noSuchUser(name)
-			}
-			if err != nil {
-				return err
-			}
-			if f.PasswordHash != u.PasswordHash {
-				return errChanged
-			}
-			if f.TOTP == nil {
-				return notOn(name)
-			}
+// Disable turns 2FA off, erasing the secret and the backup codes. It needs
+// both factors: a stolen password alone never removes the phone.
+func (s *Service) Disable(name string, proof Proof) error {
+	_, err := s.guard(guarded{
+		name:   name,
+		op:     "2fa disable",
+		proof:  proof,
+		second: true,
+		need:   need2FA(true),
+		apply: func(tx *store.Tx, f *store.User) error {
 			clear2FA(f)
-			if err := tx.PutUser(f); err != nil {
-				return err
-			}
 			return s.audit(tx, store.AuditEntry{Event: EvDisable, User: name})
-		})
+		},
 	})
+	return err
 }
 
 // clear2FA erases the secret, the codes and the replay marker: LastStep

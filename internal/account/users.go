@@ -65,40 +65,32 @@ func (s *Service) DeleteUser(name string) error {
 	})
 }
 
-// ChangePassword replaces name's password after checking the current one.
-func (s *Service) ChangePassword(name, current, next string) error {
+// ChangePassword replaces name's password after checking the current one
+// and, when 2FA is on, a second factor. It does not clear the failure count:
+// only a successful login does, so changing the password is no way around
+// the throttle.
+func (s *Service) ChangePassword(name string, proof Proof, next string) error {
 	if err := CheckNewPassword(next); err != nil {
 		return err
 	}
-	return retry(func() error {
-		u, _, err := s.authenticate(name, current, "password change")
-		if err != nil {
+	var hash string
+	_, err := s.guard(guarded{
+		name:   name,
+		op:     "password change",
+		proof:  proof,
+		second: true,
+		prepare: func(*store.User, string) error {
+			var err error
+			hash, err = s.Hasher.Hash(next)
 			return err
-		}
-		hash, err := s.Hasher.Hash(next)
-		if err != nil {
-			return err
-		}
-		return s.Store.Update(func(tx *store.Tx) error {
-			f, err := tx.User(name)
-			if errors.Is(err, store.ErrNotFound) {
-				return noSuchUser(name)
-			}
-			if err != nil {
-				return err
-			}
-			if f.PasswordHash != u.PasswordHash {
-				return errChanged
-			}
+		},
+		apply: func(tx *store.Tx, f *store.User) error {
 			f.PasswordHash = hash
 			f.PasswordAt = s.now()
-			f.Failures = 0
-			if err := tx.PutUser(f); err != nil {
-				return err
-			}
 			return s.audit(tx, store.AuditEntry{Event: EvPassword, User: name})
-		})
+		},
 	})
+	return err
 }
 
 // Unlock clears name's failure counter and lock.

@@ -112,11 +112,13 @@ func CodeAt(secret string, step int64, digits int, alg potp.Algorithm) (string, 
 var ErrReplay = errors.New("code already used")
 
 // Check looks for code among the steps around now (±Skew) that come after
-// lastStep. It returns the matching step; a code of an already used step is
-// ErrReplay, and no match is ok == false.
+// lastStep. It returns the matching step. A code of an already used step is
+// ErrReplay, returned with that step (the newest such), so a caller can tell
+// a double submit of the last accepted code from an older one; no match is
+// ErrWrongCode.
 func Check(secret, code string, now time.Time, lastStep int64) (step int64, err error) {
 	cur := Step(now)
-	replay := false
+	replay := int64(-1)
 	found := int64(-1)
 	for s := cur - Skew; s <= cur+Skew; s++ {
 		want, err := CodeAt(secret, s, Digits, potp.AlgorithmSHA1)
@@ -125,7 +127,7 @@ func Check(secret, code string, now time.Time, lastStep int64) (step int64, err 
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
 			if s <= lastStep {
-				replay = true
+				replay = s
 				continue
 			}
 			if found < 0 {
@@ -136,8 +138,8 @@ func Check(secret, code string, now time.Time, lastStep int64) (step int64, err 
 	switch {
 	case found >= 0:
 		return found, nil
-	case replay:
-		return 0, ErrReplay
+	case replay >= 0:
+		return replay, ErrReplay
 	default:
 		return 0, ErrWrongCode
 	}

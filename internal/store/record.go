@@ -21,7 +21,9 @@ type User struct {
 	// are replays.
 	LastStep int64 `json:"last_step,omitempty"`
 
-	// Failures counts consecutive failed authentications.
+	// Failures counts consecutive failed authentications, and attempts in
+	// progress: each attempt is counted (reserved) before it is verified,
+	// and released only when it succeeds or turns out not to be a guess.
 	Failures    int       `json:"failures,omitempty"`
 	LockedUntil time.Time `json:"locked_until,omitzero"`
 
@@ -52,6 +54,9 @@ type BackupSet struct {
 	Threads     uint8     `json:"p"`
 	Hashes      [][]byte  `json:"hashes"`
 	GeneratedAt time.Time `json:"generated_at"`
+	// LastUsed is the hash of the code used last, so a double submit of it
+	// is told from a guess.
+	LastUsed []byte `json:"last_used,omitempty"`
 }
 
 // Left counts the unused codes.

@@ -1,0 +1,490 @@
+package account
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/otp"
+	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store"
+)
+
+// Proof is what a person presents to act as a user: the password and, when
+// the account has 2FA on, a one-time code or an unused backup code.
+type Proof struct {
+	Password string
+	// Code is the one-time or backup code, when the caller already has it.
+	Code string
+	// AskCode is called at most once, after the password is verified, when
+	// the account has 2FA on and Code is empty.
+	AskCode func() (string, error)
+}
+
+// Denial messages. One message covers an unknown name, a wrong password and
+// a locked account, so none of them can be told from the others.
+const (
+	msgDenied    = "login failed: invalid username or password, or account locked"
+	msgBadCode   = "login failed: invalid or already used code"
+	msgDuplicate = "login failed: code already used; wait for the next one"
+)
+
+// guarded is one operation that needs the user's factors. Every such
+// operation goes through guard, which owns the throttle: the attempt is
+// counted before anything is verified, and only a success or an answer that
+// is not a guess gives the count back.
+type guarded struct {
+	name  string
+	op    string // "" for a login; otherwise the operation, for messages and the audit trail
+	proof Proof
+	// second asks for the second factor when the account has 2FA on.
+	second bool
+	// clears makes a success clear the failure count: only a full login does.
+	clears bool
+	// need checks the state the operation needs, on the record as read,
+	// before the attempt is counted.
+	need func(u *store.User) error
+	// prepare does the operation's slow work once the factors are verified,
+	// with no lock held. It may return a *guess.
+	prepare func(u *store.User, keyID string) error
+	// apply makes the change on the re-read record inside the committing
+	// transaction; errChanged starts the whole attempt over.
+	apply func(tx *store.Tx, f *store.User) error
+}
+
+// guess is a wrong answer: the attempt stays counted as a failure.
+type guess struct {
+	factor, detail string
+	err            error // what the caller is told
+}
+
+func (g *guess) Error() string { return g.err.Error() }
+
+// duplicate is a second submit of the code just accepted: refused, but not
+// a guess, so the attempt is given back.
+type duplicate struct{ err error }
+
+func (d *duplicate) Error() string { return d.err.Error() }
+
+// reservation is one counted attempt.
+type reservation struct {
+	failures int       // the count, this attempt included
+	lockSet  time.Time // the lock this attempt set, or zero
+	prevLock time.Time // the lock it replaced
+}
+
+// release gives an attempt back to the count.
+func (r reservation) release(f *store.User) {
+	if f.Failures > 0 {
+		f.Failures--
+	}
+	if !r.lockSet.IsZero() && f.LockedUntil.Equal(r.lockSet) {
+		f.LockedUntil = r.prevLock
+	}
+}
+
+// passed is what the verification established.
+type passed struct {
+	factor     string
+	step       int64  // accepted TOTP step
+	backup     int    // index of the backup code used, or -1
+	backupHash []byte // its hash
+	newHash    string // the password re-hashed with current parameters
+}
+
+func (g guarded) label() string {
+	if g.op == "" {
+		return "login failed"
+	}
+	return g.op + " refused"
+}
+
+func (g guarded) deniedPassword() error {
+	if g.op == "" {
+		return apperr.New(apperr.Denied, msgDenied)
+	}
+	return apperr.New(apperr.Denied, "%s: wrong password, or account locked", g.label())
+}
+
+func (g guarded) deniedCode() error {
+	if g.op == "" {
+		return apperr.New(apperr.Denied, msgBadCode)
+	}
+	return apperr.New(apperr.Denied, "%s: invalid or already used code", g.label())
+}
+
+func (g guarded) dupCode() error {
+	if g.op == "" {
+		return apperr.New(apperr.Denied, msgDuplicate)
+	}
+	return apperr.New(apperr.Denied, "%s: code already used; wait for the next one", g.label())
+}
+
+// detail is the audit detail of a failure: the operation and the reason.
+func (g guarded) detail(reason string) string {
+	switch {
+	case g.op == "":
+		return reason
+	case reason == "":
+		return g.op
+	}
+	return g.op + ": " + reason
+}
+
+// guard runs one guarded operation, starting over when the record changed
+// between the verification and the commit.
+func (s *Service) guard(g guarded) (LoginResult, error) {
+	if ask := g.proof.AskCode; ask != nil {
+		// A retry must not ask for the code twice.
+		var code string
+		var err error
+		asked := false
+		g.proof.AskCode = func() (string, error) {
+			if !asked {
+				code, err = ask()
+				asked = true
+			}
+			return code, err
+		}
+	}
+	var res LoginResult
+	err := retry(func() error {
+		var err error
+		res, err = s.guardOnce(g)
+		return err
+	})
+	return res, err
+}
+
+func (s *Service) guardOnce(g guarded) (LoginResult, error) {
+	var res LoginResult
+	u, keyID, r, refused, err := s.reserve(g)
+	if err != nil {
+		return res, err
+	}
+	if refused != "" {
+		return res, s.refuse(g, refused)
+	}
+	res.TwoFactor = u.TOTP != nil
+	p, err := s.verify(g, u, keyID)
+	if err == nil && g.prepare != nil {
+		err = g.prepare(u, keyID)
+	}
+	if err != nil {
+		return res, s.settle(g, r, err)
+	}
+	return s.commit(g, u, r, p)
+}
+
+// reserve counts the attempt in one short transaction before anything is
+// verified, so that however many processes try at once, no more than the
+// policy allows are ever verified. refused says why the attempt was not
+// counted: an unknown user (logins only) or a locked account.
+func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation, refused string, err error) {
+	err = s.Store.Update(func(tx *store.Tx) error {
+		var err error
+		u, err = tx.User(g.name)
+		if errors.Is(err, store.ErrNotFound) {
+			if g.op == "" {
+				refused = "unknown user"
+				return nil
+			}
+			return noSuchUser(g.name)
+		}
+		if err != nil {
+			return err
+		}
+		if g.need != nil {
+			if err := g.need(u); err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		if Locked(u, now) {
+			refused = "account locked"
+			return nil
+		}
+		keyID = tx.KeyID()
+		u.Failures++
+		r = reservation{failures: u.Failures, prevLock: u.LockedUntil}
+		if d := s.Policy.Delay(u.Failures); d > 0 {
+			u.LockedUntil = now.Add(d)
+			r.lockSet = u.LockedUntil
+		}
+		return tx.PutUser(u)
+	})
+	if err != nil || refused != "" {
+		return nil, "", reservation{}, refused, err
+	}
+	return u, keyID, r, "", nil
+}
+
+// refuse answers an attempt on an unknown name or a locked account exactly
+// as a wrong password is answered, after the same work: a hash, then one
+// write (the audit entry).
+func (s *Service) refuse(g guarded, why string) error {
+	s.Hasher.Dummy(g.proof.Password)
+	err := s.Store.Update(func(tx *store.Tx) error {
+		e := store.AuditEntry{Event: EvLoginFail, Factor: FactorPassword, Detail: g.detail(why)}
+		if why != "unknown user" {
+			// The attempted name of an unknown user is not recorded:
+			// people type passwords there.
+			e.User = g.name
+		}
+		return s.audit(tx, e)
+	})
+	if err != nil {
+		return err
+	}
+	return g.deniedPassword()
+}
+
+// verify checks the password, then the second factor when the operation
+// and the account need one. Wrong answers come back as *guess.
+func (s *Service) verify(g guarded, u *store.User, keyID string) (passed, error) {
+	p := passed{factor: FactorPassword, backup: -1}
+	rehash, err := s.Hasher.Verify(u.PasswordHash, g.proof.Password)
+	if err != nil {
+		if errors.Is(err, secret.ErrMismatch) {
+			return p, &guess{factor: FactorPassword, detail: g.detail(""), err: g.deniedPassword()}
+		}
+		return p, apperr.Wrap(apperr.Env, err, "stored password hash of "+u.Name)
+	}
+	if u.TOTP != nil && g.second {
+		if p, err = s.secondFactor(g, u, keyID); err != nil {
+			return p, err
+		}
+	}
+	if rehash && g.clears {
+		if p.newHash, err = s.Hasher.Hash(g.proof.Password); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// secondFactor checks the one-time or backup code of a user with 2FA on,
+// whose password is verified. Every way of not giving a right code counts
+// as a failure, a missing or malformed one included: otherwise that answer
+// would tell the password was right without costing an attempt.
+func (s *Service) secondFactor(g guarded, u *store.User, keyID string) (passed, error) {
+	p := passed{factor: FactorTOTP, backup: -1}
+	code := g.proof.Code
+	if code == "" {
+		var err error
+		switch {
+		case g.proof.AskCode == nil:
+			err = apperr.New(apperr.Invalid, "%s: %s has 2fa on and no one-time code was given", g.label(), u.Name)
+		default:
+			code, err = g.proof.AskCode()
+		}
+		if err != nil {
+			return p, &guess{factor: FactorTOTP, detail: g.detail("no code given"), err: err}
+		}
+	}
+	c, kind, err := otp.ParseAny(code)
+	if err != nil {
+		return p, &guess{factor: FactorTOTP, detail: g.detail("malformed code"), err: apperr.New(apperr.Invalid, "%s: %v", g.label(), err)}
+	}
+	if kind == otp.CodeBackup {
+		return s.backupFactor(g, u, c)
+	}
+	plain, err := s.openSecret(keyID, u.Name, u.TOTP.Secret)
+	if err != nil {
+		return p, err
+	}
+	step, err := otp.Check(plain, c, s.now(), u.LastStep)
+	switch {
+	case errors.Is(err, otp.ErrReplay) && step == u.LastStep:
+		return p, &duplicate{err: g.dupCode()}
+	case errors.Is(err, otp.ErrReplay):
+		return p, &guess{factor: FactorTOTP, detail: g.detail("replayed code"), err: g.deniedCode()}
+	case errors.Is(err, otp.ErrWrongCode):
+		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: g.deniedCode()}
+	case err != nil:
+		return p, err
+	}
+	p.step = step
+	return p, nil
+}
+
+func (s *Service) backupFactor(g guarded, u *store.User, code string) (passed, error) {
+	p := passed{factor: FactorBackup, backup: -1}
+	b := u.Backup
+	if b == nil {
+		return p, &guess{factor: FactorBackup, detail: g.detail("no backup codes"), err: g.deniedCode()}
+	}
+	h := secret.HashCode(secret.Params{Memory: b.Memory, Time: b.Time, Threads: b.Threads}, b.Salt, code)
+	if p.backup = secret.MatchCode(b.Hashes, h); p.backup < 0 {
+		if b.LastUsed != nil && bytes.Equal(b.LastUsed, h) {
+			return p, &duplicate{err: g.dupCode()}
+		}
+		return p, &guess{factor: FactorBackup, detail: g.detail("wrong or used backup code"), err: g.deniedCode()}
+	}
+	p.backupHash = h
+	return p, nil
+}
+
+// settle ends an attempt that did not succeed: a guess stays counted and is
+// audited; anything else gives the attempt back.
+func (s *Service) settle(g guarded, r reservation, cause error) error {
+	var gs *guess
+	if errors.As(cause, &gs) {
+		if err := s.Store.Update(func(tx *store.Tx) error {
+			if !tx.HasUser(g.name) {
+				return nil
+			}
+			return s.failed(tx, g.name, r, gs)
+		}); err != nil {
+			return err
+		}
+		return gs.err
+	}
+	if err := s.release(g.name, r); err != nil {
+		return err
+	}
+	var d *duplicate
+	if errors.As(cause, &d) {
+		return d.err
+	}
+	return cause
+}
+
+// failed audits a failed attempt, which its reservation already counted.
+func (s *Service) failed(tx *store.Tx, name string, r reservation, gs *guess) error {
+	if !r.lockSet.IsZero() {
+		d := r.lockSet.Sub(s.now()).Round(time.Second)
+		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", r.failures, d)}); err != nil {
+			return err
+		}
+	}
+	return s.audit(tx, store.AuditEntry{Event: EvLoginFail, User: name, Factor: gs.factor, Detail: gs.detail})
+}
+
+// release gives an attempt back in its own transaction.
+func (s *Service) release(name string, r reservation) error {
+	return s.Store.Update(func(tx *store.Tx) error {
+		f, err := tx.User(name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.release(f)
+		return tx.PutUser(f)
+	})
+}
+
+// commit applies a verified attempt in one transaction that re-checks the
+// record: a code or backup code accepted meanwhile by another process is
+// refused here, so each is accepted once.
+func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (LoginResult, error) {
+	res := LoginResult{TwoFactor: u.TOTP != nil}
+	var outcome error  // an answer decided inside the transaction
+	var applyErr error // the operation refused the change
+	var changed bool   // the record changed under us: start over
+	err := s.Store.Update(func(tx *store.Tx) error {
+		f, err := tx.User(g.name)
+		if errors.Is(err, store.ErrNotFound) {
+			if g.op == "" {
+				outcome = apperr.New(apperr.Denied, msgDenied)
+			} else {
+				outcome = noSuchUser(g.name)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if f.PasswordHash != u.PasswordHash || !sameFactors(f, u) {
+			changed = true
+			r.release(f)
+			return tx.PutUser(f)
+		}
+		switch p.factor {
+		case FactorTOTP:
+			if p.step <= f.LastStep {
+				// Another process accepted this code first.
+				if p.step == f.LastStep {
+					outcome = g.dupCode()
+					r.release(f)
+					return tx.PutUser(f)
+				}
+				gs := &guess{factor: FactorTOTP, detail: g.detail("replayed code"), err: g.deniedCode()}
+				outcome = gs.err
+				return s.failed(tx, g.name, r, gs)
+			}
+			f.LastStep = p.step
+		case FactorBackup:
+			if f.Backup.Hashes[p.backup] == nil {
+				if bytes.Equal(f.Backup.LastUsed, p.backupHash) {
+					outcome = g.dupCode()
+					r.release(f)
+					return tx.PutUser(f)
+				}
+				gs := &guess{factor: FactorBackup, detail: g.detail("wrong or used backup code"), err: g.deniedCode()}
+				outcome = gs.err
+				return s.failed(tx, g.name, r, gs)
+			}
+			f.Backup.Hashes[p.backup] = nil
+			f.Backup.LastUsed = p.backupHash
+		}
+		if g.clears {
+			f.Failures = 0
+			f.LockedUntil = time.Time{}
+		} else {
+			r.release(f)
+		}
+		if p.newHash != "" {
+			f.PasswordHash = p.newHash
+			res.Rehashed = true
+		}
+		if g.apply != nil {
+			if applyErr = g.apply(tx, f); applyErr != nil {
+				return applyErr
+			}
+		}
+		res.BackupLeft = f.Backup.Left()
+		if g.op == "" {
+			if err := s.audit(tx, store.AuditEntry{Event: EvLoginOK, User: f.Name, Factor: p.factor}); err != nil {
+				return err
+			}
+		}
+		return tx.PutUser(f)
+	})
+	if applyErr != nil {
+		// The transaction rolled back, the reservation with it: give it back.
+		if err := s.release(g.name, r); err != nil {
+			return LoginResult{}, err
+		}
+		return LoginResult{}, applyErr
+	}
+	switch {
+	case err != nil:
+		return LoginResult{}, err
+	case changed:
+		return LoginResult{}, errChanged
+	case outcome != nil:
+		return LoginResult{}, outcome
+	}
+	res.Factor = p.factor
+	return res, nil
+}
+
+// sameFactors reports whether f still has the second factors u had when
+// it was verified.
+func sameFactors(f, u *store.User) bool {
+	if (f.TOTP == nil) != (u.TOTP == nil) || (f.Backup == nil) != (u.Backup == nil) {
+		return false
+	}
+	if f.TOTP != nil && !bytes.Equal(f.TOTP.Secret, u.TOTP.Secret) {
+		return false
+	}
+	if f.Backup != nil && !bytes.Equal(f.Backup.Salt, u.Backup.Salt) {
+		return false
+	}
+	return true
+}
