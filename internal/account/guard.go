@@ -46,6 +46,10 @@ type guarded struct {
 	// need checks the state the operation needs, on the record as read,
 	// before the attempt is counted.
 	need func(u *store.User) error
+	// key says the operation opens sealed secrets: a key file that cannot
+	// be used is reported before the attempt is counted. keyCreate lets a
+	// database without sealed secrets get a key file later.
+	key, keyCreate bool
 	// prepare does the operation's slow work once the factors are verified,
 	// with no lock held. It may return a *guess.
 	prepare func(u *store.User, keyID string) error
@@ -188,6 +192,11 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 		u, err = tx.User(g.name)
 		if errors.Is(err, store.ErrNotFound) {
 			if g.op == "" {
+				// A name no user can have is bad input, which says nothing
+				// about the users there are.
+				if err := CheckName(g.name); err != nil {
+					return err
+				}
 				refused = "unknown user"
 				return nil
 			}
@@ -201,12 +210,15 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 				return err
 			}
 		}
+		keyID = tx.KeyID()
+		if err := s.checkKey(g, u, keyID); err != nil {
+			return err
+		}
 		now := s.now()
 		if Locked(u, now) {
 			refused = "account locked"
 			return nil
 		}
-		keyID = tx.KeyID()
 		u.Failures++
 		r = reservation{failures: u.Failures, prevLock: u.LockedUntil}
 		if d := s.Policy.Delay(u.Failures); d > 0 {
@@ -219,6 +231,26 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 		return nil, "", reservation{}, refused, err
 	}
 	return u, keyID, r, "", nil
+}
+
+// checkKey fails when the operation will need the key file and it cannot be
+// used (missing, unreadable, not the database's), so that an environment
+// problem is reported before anything is counted or written. A login with a
+// backup code needs no key: backup codes still work when the key is lost.
+func (s *Service) checkKey(g guarded, u *store.User, keyID string) error {
+	need := g.key
+	if u.TOTP != nil && g.second && g.proof.Code != "" {
+		_, kind, err := otp.ParseAny(g.proof.Code)
+		need = need || (err == nil && kind == otp.CodeTOTP)
+	}
+	if !need {
+		return nil
+	}
+	if keyID == "" && g.keyCreate && !s.Keys.exists() {
+		return nil
+	}
+	_, err := s.Keys.Open(keyID, false)
+	return err
 }
 
 // refuse answers an attempt on an unknown name or a locked account exactly

@@ -17,6 +17,12 @@ type Keyring struct {
 	Rand io.Reader
 }
 
+// exists reports whether the key file is there (of whatever kind).
+func (k *Keyring) exists() bool {
+	_, err := os.Lstat(k.Path)
+	return err == nil
+}
+
 // pendingPath holds a key being rotated in: written before the database
 // commits, renamed over Path after, so a crash between the two loses nothing.
 func (k *Keyring) pendingPath() string { return k.Path + ".new" }

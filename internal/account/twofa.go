@@ -49,10 +49,12 @@ func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
 	var sealed []byte
 	var sealerID string
 	_, err := s.guard(guarded{
-		name:  name,
-		op:    "2fa enable",
-		proof: Proof{Password: pw},
-		need:  need2FA(false),
+		name:      name,
+		op:        "2fa enable",
+		proof:     Proof{Password: pw},
+		need:      need2FA(false),
+		key:       true,
+		keyCreate: true,
 		prepare: func(u *store.User, keyID string) error {
 			key, err := otp.NewKey(s.Rand, s.Issuer, name)
 			if err != nil {
@@ -142,6 +144,7 @@ func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 		name:  name,
 		op:    "2fa enable",
 		proof: Proof{Password: pw},
+		key:   true,
 		need: func(u *store.User) error {
 			if err := need2FA(false)(u); err != nil {
 				return err

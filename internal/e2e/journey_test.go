@@ -62,9 +62,10 @@ func TestScriptedTwoFactorJourney(t *testing.T) {
 	if r := e.must(0, pw+"\n", "login", "alice", "--password-stdin", "--code", code); r.stdout != "login ok\n" {
 		t.Fatalf("login with a code: %s", r)
 	}
-	// The same code again is a replay.
+	// The same code again is a replay: refused as used (a double submit,
+	// which does not count as a guess).
 	r = e.must(1, pw+"\n", "login", "alice", "--password-stdin", "--code", code)
-	wantStderr(t, r, "invalid or already used code")
+	wantStderr(t, r, "code already used")
 	// The code may also come as the second line of standard input.
 	e.must(0, pw+"\n"+app.next()+"\n", "login", "alice", "--password-stdin")
 	// Without a code and without a terminal: a usage error naming --code.
@@ -84,7 +85,7 @@ func TestScriptedTwoFactorJourney(t *testing.T) {
 		t.Errorf("7 codes left needs no warning: %s", r)
 	}
 	r = e.must(1, pw+"\n", "login", "alice", "--password-stdin", "--code", codes[0])
-	wantStderr(t, r, "invalid or already used code")
+	wantStderr(t, r, "code already used")
 	// Typed without the dash, in upper case, with spaces around it or in
 	// place of the dash, and as the second line of standard input.
 	for i, typed := range []string{
@@ -122,8 +123,12 @@ func TestScriptedTwoFactorJourney(t *testing.T) {
 	r = e.must(3, "", "2fa", "enable", "alice", "--password-stdin", "--begin")
 	wantStderr(t, r, "already enabled", "2fa codes regen", "2fa disable")
 
-	// "Regenerate your backup codes": the old ones stop working.
-	r = e.must(0, pw+"\n", "2fa", "codes", "regen", "alice", "--password-stdin", "-o", "json")
+	// "Regenerate your backup codes": with the password and a current code
+	// (the password alone must never replace the second factor); the old
+	// ones stop working.
+	r = e.must(2, pw+"\n", "2fa", "codes", "regen", "alice", "--password-stdin")
+	wantStderr(t, r, "--code")
+	r = e.must(0, pw+"\n", "2fa", "codes", "regen", "alice", "--password-stdin", "--code", app.next(), "-o", "json")
 	fresh := checkBackupCodes(t, r.stdout)
 	for _, c := range fresh {
 		for _, old := range codes {
@@ -139,17 +144,23 @@ func TestScriptedTwoFactorJourney(t *testing.T) {
 		t.Fatalf("new backup code: %s", r)
 	}
 	// Regenerating needs the password again.
-	r = e.must(1, "wrong horse battery\n", "2fa", "codes", "regen", "alice", "--password-stdin")
+	r = e.must(1, "wrong horse battery\n"+app.next()+"\n", "2fa", "codes", "regen", "alice", "--password-stdin")
 	wantStderr(t, r, "wrong password")
 	st = decodeJSON[statusJSON](t, e.must(0, "", "2fa", "status", "alice", "-o", "json").stdout)
 	if st.BackupLeft != 7 {
 		t.Fatalf("after regen and one use: want 7 codes left, got %+v", st)
 	}
 
-	// "Disabling two-factor authentication": with the password; afterwards
-	// the password alone logs in, and codes are refused as input.
-	e.must(1, "wrong horse battery\n", "2fa", "disable", "alice", "--password-stdin")
-	if r := e.must(0, pw+"\n", "2fa", "disable", "alice", "--password-stdin"); r.stdout != "2fa disabled for alice\n" {
+	// "Disabling two-factor authentication": with the password and a code
+	// (here a backup code, as the second line); the password alone is not
+	// enough. Afterwards the password alone logs in.
+	e.must(1, "wrong horse battery\n", "2fa", "disable", "alice", "--password-stdin", "--code", fresh[1])
+	r = e.must(2, pw+"\n", "2fa", "disable", "alice", "--password-stdin")
+	wantStderr(t, r, "--code")
+	if st := decodeJSON[statusJSON](t, e.must(0, "", "2fa", "status", "alice", "-o", "json").stdout); !st.Enabled {
+		t.Fatal("the password alone turned 2fa off")
+	}
+	if r := e.must(0, pw+"\n"+fresh[1]+"\n", "2fa", "disable", "alice", "--password-stdin"); r.stdout != "2fa disabled for alice\n" {
 		t.Fatalf("2fa disable: %s", r)
 	}
 	if r := e.must(0, pw+"\n", "login", "alice", "--password-stdin"); r.stdout != "login ok\n" {
@@ -282,11 +293,12 @@ func TestScriptsNeverWaitForATerminal(t *testing.T) {
 		wantStderr(t, r, tt.want...)
 	}
 	// A 2FA user's login reads the code from the second line, and fails at
-	// once when standard input has none.
+	// once when standard input has none. That attempt counts as a failure:
+	// its answer says the password was right, which must cost an attempt.
 	r := e.must(2, pw+"\n", "login", "dave", "--password-stdin")
 	wantStderr(t, r, "--code")
-	// Nothing above changed the accounts.
-	if u := e.show("dave"); !u.TwoFactor || u.BackupCodesLeft != 8 || u.Failures != 0 {
+	// Nothing else changed the accounts.
+	if u := e.show("dave"); !u.TwoFactor || u.BackupCodesLeft != 8 || u.Failures != 1 {
 		t.Fatalf("dave changed: %+v", u)
 	}
 	e.must(0, "", "user", "show", "erin")
@@ -340,7 +352,8 @@ func TestEnrollmentDetails(t *testing.T) {
 }
 
 // Throttling: after lockout.threshold wrong passwords even the right one is
-// refused, without saying whether it was right; an admin unlocks. (The delay
+// refused, with exactly the answer a wrong password and an unknown name get
+// (no oracle); the admin sees the lock, and unlocks. (The delay
 // is long here so that the checks of the locked state cannot race its end;
 // TestLockoutExpires uses a 2 s delay and waits for it.)
 func TestLockoutAndUnlock(t *testing.T) {
@@ -350,14 +363,18 @@ func TestLockoutAndUnlock(t *testing.T) {
 	const pw = "correct horse battery"
 	e.addUser("ivan", pw)
 
+	var wrong result
 	for i := 1; i <= 3; i++ {
-		r := e.must(1, "wrong horse battery\n", "login", "ivan", "--password-stdin", "--config", cfg)
-		wantStderr(t, r, "invalid username or password")
+		wrong = e.must(1, "wrong horse battery\n", "login", "ivan", "--password-stdin", "--config", cfg)
+		wantStderr(t, wrong, "invalid username or password")
 	}
 	r := e.must(1, pw+"\n", "login", "ivan", "--password-stdin", "--config", cfg)
-	wantStderr(t, r, "locked", "try again in", "user unlock")
-	if strings.Contains(r.stderr, "invalid username or password") {
-		t.Errorf("the lock message must not hint at the password: %s", r)
+	unknown := e.must(1, pw+"\n", "login", "nobody", "--password-stdin", "--config", cfg)
+	lockedWrong := e.must(1, "wrong horse battery\n", "login", "ivan", "--password-stdin", "--config", cfg)
+	for _, other := range []result{wrong, unknown, lockedWrong} {
+		if r.stdout != other.stdout || r.stderr != other.stderr {
+			t.Errorf("the right password while locked is answered differently:\n%s\n%s", r, other)
+		}
 	}
 	u := e.show("ivan")
 	if !u.Locked || u.LockedUntil == nil || u.Failures != 3 {
@@ -369,9 +386,10 @@ func TestLockoutAndUnlock(t *testing.T) {
 	if l := decodeJSON[[]userJSON](t, e.must(0, "", "user", "list", "-o", "json").stdout); len(l) != 1 || !l[0].Locked {
 		t.Errorf("user list -o json does not show the lock: %+v", l)
 	}
-	// Commands that check the password honour the lock too.
+	// Commands that check the password honour the lock too, and answer as
+	// to a wrong password.
 	r = e.must(1, pw+"\n", "2fa", "enable", "ivan", "--password-stdin", "--begin")
-	wantStderr(t, r, "locked")
+	wantStderr(t, r, "wrong password, or account locked")
 
 	if r := e.must(0, "", "user", "unlock", "ivan"); r.stdout != "user ivan unlocked\n" {
 		t.Fatalf("user unlock: %s", r)
@@ -404,7 +422,7 @@ func TestLockoutExpires(t *testing.T) {
 	e.must(1, "wrong horse battery\n", "login", "judy", "--password-stdin", "--config", cfg)
 	after := time.Now()
 	r := e.must(1, pw+"\n", "login", "judy", "--password-stdin", "--config", cfg)
-	wantStderr(t, r, "locked", "try again in")
+	wantStderr(t, r, "invalid username or password, or account locked")
 
 	u := e.show("judy")
 	if !u.Locked || u.LockedUntil == nil {

@@ -45,7 +45,7 @@ func TestJSONOutputOfEveryChange(t *testing.T) {
 	if rot["secrets_reencrypted"] != 1 {
 		t.Errorf("key rotate -o json: %v", rot)
 	}
-	st = decodeJSON[statusJSON](t, e.must(0, pw2+"\n", "2fa", "disable", "bob", "--password-stdin", "-o", "json").stdout)
+	st = decodeJSON[statusJSON](t, e.must(0, pw2+"\n", "2fa", "disable", "bob", "--password-stdin", "--code", app.next(), "-o", "json").stdout)
 	if st.Enabled || st.BackupLeft != 0 {
 		t.Errorf("2fa disable -o json: %+v", st)
 	}

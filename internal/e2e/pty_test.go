@@ -391,7 +391,7 @@ func TestPTYUserAddAndLogin(t *testing.T) {
 		t.Fatalf("login with a password edited with Ctrl-U and Backspace: exit %d; terminal:\n%s", p.code(), p.transcript())
 	}
 	if p := e.ptyLogin(t, "alice", "wrong horse battery", ""); p.code() != 1 ||
-		!strings.Contains(p.transcript(), "authctl: login failed: invalid username or password\n") {
+		!strings.Contains(p.transcript(), "authctl: login failed: invalid username or password, or account locked\n") {
 		t.Fatalf("wrong password at a terminal: exit %d; terminal:\n%s", p.code(), p.transcript())
 	}
 
@@ -543,7 +543,7 @@ func TestPTYTwoFactorJourney(t *testing.T) {
 	}
 	// The same code again is a replay.
 	if p := e.ptyLogin(t, "alice", pw, code); p.code() != 1 ||
-		!strings.Contains(p.transcript(), "authctl: login failed: invalid or already used code\n") {
+		!strings.Contains(p.transcript(), "authctl: login failed: code already used; wait for the next one\n") {
 		t.Fatalf("replayed code: exit %d; terminal:\n%s", p.code(), p.transcript())
 	}
 	// A backup code works once and says how many are left.
@@ -552,13 +552,16 @@ func TestPTYTwoFactorJourney(t *testing.T) {
 		t.Fatalf("login with a backup code: exit %d; terminal:\n%s", p.code(), p.transcript())
 	}
 	if p := e.ptyLogin(t, "alice", pw, codes[0]); p.code() != 1 ||
-		!strings.Contains(p.transcript(), "authctl: login failed: invalid or already used code\n") {
+		!strings.Contains(p.transcript(), "authctl: login failed: code already used; wait for the next one\n") {
 		t.Fatalf("used backup code: exit %d; terminal:\n%s", p.code(), p.transcript())
 	}
 
-	// New backup codes: the old ones stop working, the new ones work.
+	// New backup codes, with the password and a code from the app: the old
+	// ones stop working, the new ones work.
 	p := e.startPTY(t, 80, 24, "2fa", "codes", "regen", "alice")
 	p.password("Password for alice: ", pw)
+	p.expect("Code from your authenticator app (or a backup code): ")
+	p.sendLine(app.next())
 	p.expect("New backup codes for alice; the old ones no longer work.\n")
 	p.expect("they are your way in if you lose your phone.\n")
 	p.mustExit(0)
@@ -573,10 +576,12 @@ func TestPTYTwoFactorJourney(t *testing.T) {
 		t.Fatalf("new backup code: exit %d; terminal:\n%s", p.code(), p.transcript())
 	}
 
-	// Disable with the password; then the password alone logs in, and no
-	// code is asked for.
+	// Disable with the password and a backup code; then the password alone
+	// logs in, and no code is asked for.
 	p = e.startPTY(t, 80, 24, "2fa", "disable", "alice")
 	p.password("Password for alice: ", pw)
+	p.expect("Code from your authenticator app (or a backup code): ")
+	p.sendLine(fresh[1])
 	p.expect("2fa disabled for alice\n")
 	p.mustExit(0)
 	p.noSecretOnScreen(pw)

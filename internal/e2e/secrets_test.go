@@ -35,14 +35,14 @@ func TestNoSecretsAtRest(t *testing.T) {
 	e.must(0, alicePW+"\n", "login", "alice", "--password-stdin", "--code", first[0])
 	e.must(1, alicePW+"\n", "login", "alice", "--password-stdin", "--code", first[0])
 	// Text output: the codes alone on stdout.
-	r = e.must(0, alicePW+"\n", "2fa", "codes", "regen", "alice", "--password-stdin")
+	r = e.must(0, alicePW+"\n", "2fa", "codes", "regen", "alice", "--password-stdin", "--code", app.next())
 	second := strings.Fields(r.stdout)
 	if len(second) != 8 || !backupCodeRE.MatchString(second[0]) {
 		t.Fatalf("codes regen text output: want 8 codes on stdout, got %s", r)
 	}
 	codes = append(codes, second...)
 	e.must(0, alicePW+"\n"+strings.ToUpper(second[1])+"\n", "login", "alice", "--password-stdin")
-	e.must(0, alicePW+"\n"+alicePW2+"\n", "user", "passwd", "alice", "--password-stdin")
+	e.must(0, alicePW+"\n"+alicePW2+"\n"+app.next()+"\n", "user", "passwd", "alice", "--password-stdin")
 	e.must(0, alicePW2+"\n", "login", "alice", "--password-stdin", "--code", second[2])
 
 	// bob: an enrollment begun and never confirmed.
@@ -59,7 +59,7 @@ func TestNoSecretsAtRest(t *testing.T) {
 	carolApp := &authenticator{t: t, secret: s}
 	r = e.must(0, carolPW+"\n", "2fa", "enable", "carol", "--password-stdin", "--confirm", carolApp.next(), "-o", "json")
 	codes = append(codes, checkBackupCodes(t, r.stdout)...)
-	e.must(0, carolPW+"\n", "2fa", "disable", "carol", "--password-stdin")
+	e.must(0, carolPW+"\n", "2fa", "disable", "carol", "--password-stdin", "--code", carolApp.next())
 
 	var needles []string
 	for _, pw := range []string{alicePW, alicePW2, bobPW, carolPW} {

@@ -9,7 +9,7 @@ func TestPasswordLoginJourney(t *testing.T) {
 		t.Fatalf("want login ok, got %s", r)
 	}
 	r := e.must(1, "wrong horse!\n", "login", "alice", "--password-stdin")
-	if r.stderr != "authctl: login failed: invalid username or password\n" {
+	if r.stderr != "authctl: login failed: invalid username or password, or account locked\n" {
 		t.Fatalf("unexpected message: %s", r)
 	}
 	if u := e.must(1, "wrong horse!\n", "login", "nobody", "--password-stdin"); u.stderr != r.stderr {

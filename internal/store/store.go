@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -147,6 +148,11 @@ func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 	if err != nil {
 		return nil, nil, d.envErr(err)
 	}
+	// Under the lock, so no writer is growing the file meanwhile.
+	if err := checkLength(path); err != nil {
+		release()
+		return nil, nil, err
+	}
 	db, err = openBolt(path, &bolt.Options{
 		Timeout:  max(d.opts.LockTimeout-time.Since(start), time.Millisecond),
 		ReadOnly: !write,
@@ -157,6 +163,79 @@ func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 		return nil, nil, d.envErr(err)
 	}
 	return db, release, nil
+}
+
+// checkLength refuses a file shorter than its own meta pages say it is (a
+// partial copy, a full disk, a truncation). bbolt maps such a file and
+// reads its freelist past the end, which is a SIGBUS, not an error, so the
+// check must come before bbolt opens it. Every meta page that is valid (its
+// magic and checksum) must fit: bbolt uses the newer one.
+func checkLength(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // bbolt reports it
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	size := fi.Size()
+	head := make([]byte, 64*1024)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	pageSize := int64(0)
+	for i := 0; i < 2; i++ {
+		off := int64(0)
+		if i == 1 {
+			if pageSize == 0 {
+				pageSize = int64(os.Getpagesize())
+			}
+			off = pageSize
+		}
+		m, ok := parseMeta(head, off)
+		if !ok {
+			continue
+		}
+		if i == 0 {
+			pageSize = int64(m.pageSize)
+		}
+		if need := int64(m.pgid) * int64(m.pageSize); need > size {
+			return apperr.New(apperr.Env, "%s is not an authctl database or is corrupt (cut short: %d bytes of %d); it was left untouched", path, size, need)
+		}
+	}
+	return nil
+}
+
+type meta struct {
+	pageSize uint32
+	pgid     uint64
+}
+
+// parseMeta reads the bbolt meta page at off, if it is one with a valid
+// checksum (bbolt's layout: a 16-byte page header, then magic, version,
+// page size, flags, the root bucket, freelist, high-water mark, txid and an
+// FNV-1a checksum of what precedes it).
+func parseMeta(b []byte, off int64) (meta, bool) {
+	const hdr, size = 16, 64
+	if off < 0 || off+hdr+size > int64(len(b)) {
+		return meta{}, false
+	}
+	m := b[off+hdr : off+hdr+size]
+	le := binary.LittleEndian
+	if le.Uint32(m[0:]) != 0xED0CDAED {
+		return meta{}, false
+	}
+	h := fnv.New64a()
+	h.Write(m[:56])
+	if h.Sum64() != le.Uint64(m[56:]) {
+		return meta{}, false
+	}
+	ps := le.Uint32(m[8:])
+	if ps < 512 || ps > 1<<20 {
+		return meta{}, false
+	}
+	return meta{pageSize: ps, pgid: le.Uint64(m[40:])}, true
 }
 
 // errCorruptOnOpen is what bbolt's panics while opening a damaged file
