@@ -152,7 +152,7 @@ func loadConfig(v *viper.Viper) (*Config, error) {
 	if c.LockTimeout, err = durationSetting(v, keyLockTimeout, 0, 24*time.Hour); err != nil {
 		return nil, err
 	}
-	if err := checkIssuer(c.Issuer); err != nil {
+	if c.Issuer, err = checkIssuer(c.Issuer); err != nil {
 		return nil, err
 	}
 	th, err := intSetting(v, keyLockThreshold, 1, 100)
@@ -235,11 +235,10 @@ func intSetting(v *viper.Viper, key string, lo, hi int) (int, error) {
 	return ParseIntSetting(key, fmt.Sprint(v.Get(key)), lo, hi)
 }
 
-func checkIssuer(s string) error {
-	if s == "" || len(s) > 64 || strings.ContainsAny(s, ":") || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-		return apperr.New(apperr.Invalid, "invalid issuer %q: 1 to 64 printable characters, no colon", s)
-	}
-	return nil
+// checkIssuer returns the issuer in the normalised form (PRECIS Nickname)
+// that is stored in secrets' URIs and shown by authenticator apps.
+func checkIssuer(s string) (string, error) {
+	return account.NormalizeIssuer(s)
 }
 
 func statReason(err error) string {

@@ -60,8 +60,8 @@ func FuzzConfigFile(f *testing.F) {
 		if c.LockTimeout < 0 || c.Hash.Memory < 8 || c.Hash.Time < 1 || c.Hash.Threads < 1 || c.DB == "" || c.KeyFile == "" {
 			t.Fatalf("accepted out-of-range settings: %+v", c)
 		}
-		if err := checkIssuer(c.Issuer); err != nil {
-			t.Fatalf("accepted issuer %q: %v", c.Issuer, err)
+		if n, err := checkIssuer(c.Issuer); err != nil || n != c.Issuer {
+			t.Fatalf("accepted issuer %q, not in normal form (%q, %v)", c.Issuer, n, err)
 		}
 	})
 }

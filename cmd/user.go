@@ -13,13 +13,17 @@ import (
 func newUserCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "user",
-		Short: "Add, list, show, delete and unlock users; change passwords",
-		Long: `Manage user accounts. Names are 1 to 64 bytes of printable UTF-8 without
-whitespace; passwords are stored only as argon2id hashes.`,
+		Short: "Add, list, show, rename, delete and unlock users; change passwords",
+		Long: `Manage user accounts. Names are PRECIS user names (RFC 8265): letters,
+digits and punctuation of any script, no spaces, symbols or invisible
+characters, at most 64 bytes, stored in normalised form (an accent typed
+composed or decomposed is one name). Passwords are stored only as argon2id
+hashes.`,
 		Example: `  authctl user add alice
   authctl user list
   authctl user show alice -o json
   authctl user passwd alice
+  authctl user rename alice alice.smith
   authctl user unlock alice
   authctl user delete alice
   authctl user import users.csv`,
@@ -27,7 +31,8 @@ whitespace; passwords are stored only as argon2id hashes.`,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newUserAddCmd(app, nil), newUserListCmd(app), newUserShowCmd(app),
-		newUserDeleteCmd(app), newUserPasswdCmd(app), newUserUnlockCmd(app), newUserImportCmd(app))
+		newUserDeleteCmd(app), newUserPasswdCmd(app), newUserUnlockCmd(app), newUserImportCmd(app),
+		newUserRenameCmd(app, nil))
 	return c
 }
 

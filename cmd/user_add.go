@@ -24,7 +24,10 @@ func newUserAddCmd(app *App, runF func(*userAddOptions) error) *cobra.Command {
 		Long: `Add a user. The password is asked twice without echo, or read from the first
 line of standard input with --password-stdin.
 
-Names are 1 to 64 bytes of printable UTF-8 without whitespace. Passwords are
+Names are PRECIS user names (RFC 8265) of at most 64 bytes: letters, digits
+and punctuation of any script, without spaces, symbols or invisible
+characters; they are stored normalised (NFC, fullwidth letters folded), so
+one name has one spelling. Passwords are
 8 to 1024 bytes of printable Unicode (spaces allowed, no composition rules),
 stored only as an argon2id hash. The database is created on first use.`,
 		Example: `  authctl user add alice

@@ -4,6 +4,7 @@ package account
 const (
 	EvUserAdd      = "user.add"
 	EvUserDelete   = "user.delete"
+	EvUserRename   = "user.rename"
 	EvUserImport   = "user.import"
 	EvPassword     = "password.change"
 	EvLoginOK      = "login.ok"

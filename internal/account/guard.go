@@ -171,6 +171,7 @@ func (s *Service) guardOnce(g guarded) (LoginResult, error) {
 	if refused != "" {
 		return res, s.refuse(g, refused)
 	}
+	g.name = u.Name // as stored: the typed name may be another spelling
 	res.TwoFactor = u.TOTP != nil
 	p, err := s.verify(g, u, keyID)
 	if err == nil && g.prepare != nil {
@@ -189,7 +190,7 @@ func (s *Service) guardOnce(g guarded) (LoginResult, error) {
 func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation, refused string, err error) {
 	err = s.Store.Update(func(tx *store.Tx) error {
 		var err error
-		u, err = tx.User(g.name)
+		u, err = lookup(tx, g.name)
 		if errors.Is(err, store.ErrNotFound) {
 			if g.op == "" {
 				// A name no user can have is bad input, which says nothing

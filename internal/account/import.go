@@ -37,7 +37,8 @@ type ImportResult struct {
 }
 
 // Import adds users in bulk. Every record is validated first (names,
-// passwords or hashes, duplicates in the file and in the database); unless
+// passwords or hashes, duplicates in the file and in the database); names
+// are stored in their normalised form (NormalizeName). Unless
 // SkipInvalid, one bad record imports nothing. Plain passwords are hashed on
 // all cores with no lock held; users are then written in batches, each one
 // short transaction that re-checks the names are still free.
@@ -56,9 +57,12 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 	conflict := false
 	for _, r := range recs {
 		var msg string
-		if err := CheckName(r.Name); err != nil {
+		// Two spellings of one name (composed and decomposed, say) are one
+		// user, stored under the normalised name.
+		name, err := NormalizeName(r.Name)
+		if err != nil {
 			msg = err.Error()
-		} else if first, dup := seen[r.Name]; dup {
+		} else if first, dup := seen[name]; dup {
 			msg = fmt.Sprintf("duplicate of line %d", first)
 		} else if r.Password != "" {
 			if err := secret.CheckPassword(r.Password); err != nil {
@@ -71,7 +75,8 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 			probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
 			continue
 		}
-		seen[r.Name] = r.Line
+		seen[name] = r.Line
+		r.Name = name
 		valid = append(valid, r)
 	}
 	if len(valid) > 0 {

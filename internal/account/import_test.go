@@ -1,10 +1,13 @@
 package account
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/authctl/authctl/internal/importer"
+	"github.com/authctl/authctl/internal/store"
 )
 
 // A name that another process takes between the check of the file and the
@@ -38,5 +41,41 @@ func TestImportNameTakenMeanwhile(t *testing.T) {
 	}
 	if _, err := f.login("cat", "cat's password", ""); err != nil {
 		t.Errorf("cat was not imported: %v", err)
+	}
+}
+
+// Names are stored normalised, so two spellings of one name in a file are
+// a duplicate, and a name refused by PRECIS is reported as at the command
+// line.
+func TestImportNormalisesNames(t *testing.T) {
+	f := newFixture(t)
+	recs := []importer.Record{
+		{Line: 2, Name: "ré.sumé", Password: "first password"},
+		{Line: 3, Name: "re\u0301.sume\u0301", Password: "second password"},
+		{Line: 4, Name: "ａｎｎ", Password: "ann's password"},
+		{Line: 5, Name: "ghost\u3164", Password: "ghost's password"},
+	}
+	res, err := f.svc.Import(recs, nil, ImportOptions{Workers: 1, SkipInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 2 || len(res.Skipped) != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	if p := res.Skipped[0]; p.Line != 3 || p.Err != "duplicate of line 2" {
+		t.Errorf("second spelling: %+v", p)
+	}
+	if p := res.Skipped[1]; p.Line != 5 || !strings.Contains(p.Err, "invisible") {
+		t.Errorf("invisible name: %+v", p)
+	}
+	var names []string
+	if err := f.svc.Users(func(u *store.User) error { names = append(names, u.Name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ann", "ré.sumé"}; !slices.Equal(names, want) {
+		t.Errorf("stored %+q, want %+q", names, want)
+	}
+	if _, err := f.login("ré.sumé", "first password", ""); err != nil {
+		t.Errorf("the first spelling's password: %v", err)
 	}
 }

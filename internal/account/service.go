@@ -96,11 +96,25 @@ func (s *Service) audit(tx *store.Tx, e store.AuditEntry) error {
 	return nil
 }
 
+// lookup reads the user a typed name refers to: the record stored under the
+// name as typed (which may be a legacy name, stored before names were
+// normalised), or else under its normalised form. It returns
+// store.ErrNotFound when there is none.
+func lookup(tx *store.Tx, name string) (*store.User, error) {
+	u, err := tx.User(name)
+	if errors.Is(err, store.ErrNotFound) {
+		if n, nerr := NormalizeName(name); nerr == nil && n != name {
+			return tx.User(n)
+		}
+	}
+	return u, err
+}
+
 // read loads the named user in a read-only transaction, with the database's
 // key fingerprint.
 func (s *Service) read(name string) (u *store.User, keyID string, err error) {
 	err = s.Store.View(func(tx *store.Tx) error {
-		u, err = tx.User(name)
+		u, err = lookup(tx, name)
 		keyID = tx.KeyID()
 		return err
 	})

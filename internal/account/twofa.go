@@ -56,7 +56,7 @@ func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
 		key:       true,
 		keyCreate: true,
 		prepare: func(u *store.User, keyID string) error {
-			key, err := otp.NewKey(s.Rand, s.Issuer, name)
+			key, err := otp.NewKey(s.Rand, s.Issuer, u.Name)
 			if err != nil {
 				return err
 			}
@@ -64,11 +64,11 @@ func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
 			if err != nil {
 				return err
 			}
-			if sealed, err = sealer.Seal([]byte(key.Secret), secretAD(name)); err != nil {
+			if sealed, err = sealer.Seal([]byte(key.Secret), secretAD(u.Name)); err != nil {
 				return err
 			}
 			sealerID = sealer.ID()
-			en = Enrollment{Key: key, Issuer: s.Issuer, Account: name, ExpiresAt: s.now().Add(s.EnrollTTL)}
+			en = Enrollment{Key: key, Issuer: s.Issuer, Account: u.Name, ExpiresAt: s.now().Add(s.EnrollTTL)}
 			return nil
 		},
 		apply: func(tx *store.Tx, f *store.User) error {
@@ -81,10 +81,10 @@ func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
 				return errChanged
 			}
 			if f.TOTP != nil {
-				return alreadyOn(name)
+				return alreadyOn(f.Name)
 			}
 			f.Pending = &store.Pending{Secret: sealed, CreatedAt: s.now(), ExpiresAt: en.ExpiresAt}
-			return s.audit(tx, store.AuditEntry{Event: EvEnrollBegin, User: name})
+			return s.audit(tx, store.AuditEntry{Event: EvEnrollBegin, User: f.Name})
 		},
 	})
 	return en, err
@@ -109,7 +109,7 @@ func need2FA(on bool) func(*store.User) error {
 // newer enrollment, or one already confirmed, is left alone.
 func (s *Service) CancelEnroll(name string, en Enrollment) error {
 	return s.Store.Update(func(tx *store.Tx) error {
-		f, err := tx.User(name)
+		f, err := lookup(tx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -123,7 +123,7 @@ func (s *Service) CancelEnroll(name string, en Enrollment) error {
 		if err := tx.PutUser(f); err != nil {
 			return err
 		}
-		return s.audit(tx, store.AuditEntry{Event: EvEnrollCancel, User: name})
+		return s.audit(tx, store.AuditEntry{Event: EvEnrollCancel, User: f.Name})
 	})
 }
 
@@ -159,7 +159,7 @@ func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 		},
 		prepare: func(u *store.User, keyID string) error {
 			pending = u.Pending.Secret
-			plain, err := s.openSecret(keyID, name, pending)
+			plain, err := s.openSecret(keyID, u.Name, pending)
 			if err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 			f.Pending = nil
 			f.Backup = set
 			f.LastStep = step
-			return s.audit(tx, store.AuditEntry{Event: EvEnable, User: name})
+			return s.audit(tx, store.AuditEntry{Event: EvEnable, User: f.Name})
 		},
 	})
 	if err != nil {
@@ -232,7 +232,7 @@ func (s *Service) RegenCodes(name string, proof Proof) ([]string, error) {
 		},
 		apply: func(tx *store.Tx, f *store.User) error {
 			f.Backup = set
-			return s.audit(tx, store.AuditEntry{Event: EvCodesRegen, User: name})
+			return s.audit(tx, store.AuditEntry{Event: EvCodesRegen, User: f.Name})
 		},
 	})
 	if err != nil {
@@ -252,7 +252,7 @@ func (s *Service) Disable(name string, proof Proof) error {
 		need:   need2FA(true),
 		apply: func(tx *store.Tx, f *store.User) error {
 			clear2FA(f)
-			return s.audit(tx, store.AuditEntry{Event: EvDisable, User: name})
+			return s.audit(tx, store.AuditEntry{Event: EvDisable, User: f.Name})
 		},
 	})
 	return err
@@ -269,7 +269,7 @@ func clear2FA(u *store.User) {
 // for a user who lost both the device and the backup codes.
 func (s *Service) Reset(name string) error {
 	return s.Store.Update(func(tx *store.Tx) error {
-		f, err := tx.User(name)
+		f, err := lookup(tx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return noSuchUser(name)
 		}
@@ -283,7 +283,7 @@ func (s *Service) Reset(name string) error {
 		if err := tx.PutUser(f); err != nil {
 			return err
 		}
-		return s.audit(tx, store.AuditEntry{Event: EvReset, User: name, Detail: "by admin, without the user's password"})
+		return s.audit(tx, store.AuditEntry{Event: EvReset, User: f.Name, Detail: "by admin, without the user's password"})
 	})
 }
 

@@ -18,8 +18,11 @@ func CheckNewPassword(pw string) error {
 }
 
 // AddUser creates a user with password pw.
+// The name is stored in its normalised form, so two spellings of one name
+// are one user.
 func (s *Service) AddUser(name, pw string) error {
-	if err := CheckName(name); err != nil {
+	name, err := NormalizeName(name)
+	if err != nil {
 		return err
 	}
 	if err := CheckNewPassword(pw); err != nil {
@@ -55,13 +58,17 @@ func (s *Service) Users(fn func(*store.User) error) error {
 // DeleteUser removes a user and everything stored for it.
 func (s *Service) DeleteUser(name string) error {
 	return s.Store.Update(func(tx *store.Tx) error {
-		if !tx.HasUser(name) {
+		u, err := lookup(tx, name)
+		if errors.Is(err, store.ErrNotFound) {
 			return noSuchUser(name)
 		}
-		if err := tx.DeleteUser(name); err != nil {
+		if err != nil {
 			return err
 		}
-		return s.audit(tx, store.AuditEntry{Event: EvUserDelete, User: name})
+		if err := tx.DeleteUser(u.Name); err != nil {
+			return err
+		}
+		return s.audit(tx, store.AuditEntry{Event: EvUserDelete, User: u.Name})
 	})
 }
 
@@ -87,7 +94,7 @@ func (s *Service) ChangePassword(name string, proof Proof, next string) error {
 		apply: func(tx *store.Tx, f *store.User) error {
 			f.PasswordHash = hash
 			f.PasswordAt = s.now()
-			return s.audit(tx, store.AuditEntry{Event: EvPassword, User: name})
+			return s.audit(tx, store.AuditEntry{Event: EvPassword, User: f.Name})
 		},
 	})
 	return err
@@ -96,7 +103,7 @@ func (s *Service) ChangePassword(name string, proof Proof, next string) error {
 // Unlock clears name's failure counter and lock.
 func (s *Service) Unlock(name string) (wasLocked bool, err error) {
 	err = s.Store.Update(func(tx *store.Tx) error {
-		u, err := tx.User(name)
+		u, err := lookup(tx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return noSuchUser(name)
 		}
@@ -109,7 +116,7 @@ func (s *Service) Unlock(name string) (wasLocked bool, err error) {
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		return s.audit(tx, store.AuditEntry{Event: EvUnlock, User: name})
+		return s.audit(tx, store.AuditEntry{Event: EvUnlock, User: u.Name})
 	})
 	return wasLocked, err
 }

@@ -220,8 +220,10 @@ func TestQRCodeOnTheTerminalDecodes(t *testing.T) {
 			// issuer: the QR code leaves out the default parameters, so
 			// the otpauth URI is 134 bytes, the most a version 6 code
 			// holds at level L (45x23 cells). One byte more, and the
-			// code grows to 49x25.
-			name: "half, 56-byte name", mode: "half", user: "margaret.hamilton@apollo-guidance-computer.mit.examplexx", cols: 80, rows: 24, fitsVT100: true,
+			// code grows to 49x25. The "@" is 3 bytes in the URI (%40,
+			// RFC 3986), so this name is 54 bytes; one of letters,
+			// digits and ".-_~" only may be 56.
+			name: "half, 54-byte name with an @", mode: "half", user: "margaret.hamilton@apollo-guidance-computer.mit.example", cols: 80, rows: 24, fitsVT100: true,
 			read:   func(t testing.TB, l []string) grid { return halfBlocks(t, l, false) },
 			isLine: halfLineRE.MatchString, darkBG: []bool{true},
 		},

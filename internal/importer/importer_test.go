@@ -402,7 +402,7 @@ func TestParseThenValidate(t *testing.T) {
 				{7, strings.Repeat("e", 65), "longer than 64 bytes"},
 				{9, "fr\nank", "control character"},
 				{11, "gina\xff", "not valid UTF-8"},
-				{12, "hal\u200b", "non-printable"},
+				{12, "hal\u200b", "invisible"},
 				{13, "ivy\u00a0x", "whitespace"},
 			}},
 		{"csv passwords and hashes", importer.CSV,

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,47 +41,22 @@ func NewKey(r io.Reader, issuer, account string) (Key, error) {
 	return KeyFor(b32.EncodeToString(raw), issuer, account)
 }
 
-// KeyFor builds the Key of an existing base32 secret.
+// KeyFor builds the Key of an existing base32 secret: the otpauth URI with
+// the label issuer:account and every parameter, in the strict RFC 3986
+// encoding of formatURI.
 func KeyFor(secret, issuer, account string) (Key, error) {
 	raw, err := b32.DecodeString(secret)
 	if err != nil {
 		return Key{}, fmt.Errorf("bad secret: %w", err)
 	}
-	k, err := totp.Generate(totp.GenerateOpts{
-		Issuer:      issuer,
-		AccountName: account,
-		Period:      Period,
-		SecretSize:  SecretSize,
-		Secret:      raw,
-		Digits:      potp.DigitsSix,
-		Algorithm:   potp.AlgorithmSHA1,
-	})
-	if err != nil {
-		return Key{}, err
+	switch {
+	case issuer == "":
+		return Key{}, errors.New("an otpauth URI needs an issuer")
+	case account == "":
+		return Key{}, errors.New("an otpauth URI needs an account name")
 	}
-	return Key{Secret: k.Secret(), URI: k.URL()}, nil
-}
-
-// QRURI is uri without the parameters whose values are the Key Uri Format's
-// defaults (algorithm=SHA1, digits=6, period=30), which every authenticator
-// app assumes when they are absent. The QR code drawn in a terminal carries
-// this form: 34 bytes fewer keep it in a smaller QR version, so longer
-// account names still fit an 80x24 terminal, and a sparser code scans more
-// easily. A uri that does not parse is returned as it is.
-func QRURI(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return uri
-	}
-	q := u.Query()
-	for k, def := range map[string]string{"algorithm": "SHA1", "digits": strconv.Itoa(Digits), "period": strconv.Itoa(Period)} {
-		if q.Get(k) == def {
-			q.Del(k)
-		}
-	}
-	// Spaces as %20, as in the original: some apps show a "+" literally.
-	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
-	return u.String()
+	secret = b32.EncodeToString(raw)
+	return Key{Secret: secret, URI: formatURI("totp", issuer, account, totpParams(secret, issuer, true))}, nil
 }
 
 // GroupSecret writes a secret in groups of four for manual entry.

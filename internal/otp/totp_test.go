@@ -284,14 +284,14 @@ func TestQRURI(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := QRURI(k.URI)
-	const want = "otpauth://totp/Example%20Co:alice@example.com?issuer=Example%20Co&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	const want = "otpauth://totp/Example%20Co:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Example%20Co"
 	if got != want {
 		t.Errorf("QRURI(%q)\n = %q\nwant %q", k.URI, got, want)
 	}
 	if len(k.URI)-len(got) != len("algorithm=SHA1&digits=6&&period=30") {
 		t.Errorf("QRURI saves %d bytes", len(k.URI)-len(got))
 	}
-	// Values other than the defaults stay.
+	// Values other than the defaults stay, in their order.
 	other := "otpauth://totp/a:b?algorithm=SHA256&digits=8&issuer=a&period=60&secret=ABC"
 	if got := QRURI(other); got != "otpauth://totp/a:b?algorithm=SHA256&digits=8&issuer=a&period=60&secret=ABC" {
 		t.Errorf("QRURI(%q) = %q", other, got)
