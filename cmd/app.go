@@ -112,6 +112,11 @@ func noInput(s string, err error) (string, error) {
 	return s, err
 }
 
+// errCodeInterrupted is Ctrl-C at the code prompt. The password was right
+// by then, so the attempt stays counted as a failed one (otherwise leaving
+// at that prompt would tell the password was right for free).
+var errCodeInterrupted = &apperr.Error{Kind: apperr.Interrupted, Msg: "interrupted at the code prompt; this counts as a failed attempt"}
+
 // codeAsker returns how a command gets the one-time code once the domain
 // asks for it: the next line of standard input with --password-stdin (the
 // line after the passwords), or a prompt on the terminal.
@@ -124,7 +129,14 @@ func (p *passwordSource) codeAsker(name string) func() (string, error) {
 			}
 			return s, err
 		}
-		return noInput(p.io.Prompt("Code from your authenticator app (or a backup code): "))
+		s, err := p.io.Prompt("Code from your authenticator app (or a backup code): ")
+		switch {
+		case apperr.KindOf(err) == apperr.Interrupted:
+			return "", errCodeInterrupted
+		case err == term.ErrNoInput:
+			return "", apperr.New(apperr.Invalid, "input closed at the code prompt; this counts as a failed attempt")
+		}
+		return s, err
 	}
 }
 

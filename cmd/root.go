@@ -106,9 +106,12 @@ func Run(args []string, io *term.IO) int {
 		code = ExitUsage
 		err = fmt.Errorf("%v (see \"%s --help\")", err, c.CommandPath())
 	}
-	if code != ExitInterrupted {
+	switch {
+	case code != ExitInterrupted:
 		fmt.Fprintf(io.Err, "authctl: %s\n", oneLine(err.Error()))
-	} else {
+	case errors.Is(err, errCodeInterrupted):
+		fmt.Fprintf(io.Err, "authctl: %s\n", errCodeInterrupted.Msg)
+	default:
 		fmt.Fprintln(io.Err, "authctl: interrupted; nothing was changed")
 	}
 	return code

@@ -653,6 +653,20 @@ func TestPTYInterruptAndEOF(t *testing.T) {
 				}
 			},
 		},
+		// At the code prompt the password was right: leaving there must
+		// cost an attempt, and the message says so.
+		{
+			name: "ctrl-c at the login code", setup: func(e *env) { e.addUser("carol", pw); e.enroll("carol", pw) },
+			args:   []string{"login", "carol"},
+			before: []string{"Password: "},
+			prompt: "Code from your authenticator app (or a backup code): ", key: ctrlC, code: 130,
+			msg: "authctl: interrupted at the code prompt; this counts as a failed attempt\n",
+			check: func(t *testing.T, e *env) {
+				if u := e.show("carol"); u.LastLoginAt != nil || u.Failures != 1 {
+					t.Errorf("an interrupted code prompt: %+v", u)
+				}
+			},
+		},
 		{
 			name: "ctrl-d at the new password", setup: func(e *env) { e.addUser("dave", pw) },
 			args:   []string{"user", "add", "carol"},
