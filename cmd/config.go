@@ -172,20 +172,34 @@ func loadConfig(v *viper.Viper) (*Config, error) {
 	if c.AuditRetention, err = durationSetting(v, keyAuditRetention, time.Hour, 100*365*24*time.Hour); err != nil {
 		return nil, err
 	}
-	m, err := intSetting(v, keyHashMemory, 8, 4<<20)
-	if err != nil {
+	if c.Hash, err = hashSettings(v); err != nil {
 		return nil, err
+	}
+	return c, nil
+}
+
+// hashSettings reads the argon2id parameters and refuses any pair of memory
+// and passes below OWASP's minimum (secret.MinParams); there is no way to
+// configure cheaper hashing, not even for tests.
+func hashSettings(v *viper.Viper) (secret.Params, error) {
+	lowest := secret.MinParams[len(secret.MinParams)-1].Memory
+	m, err := intSetting(v, keyHashMemory, int(lowest), 4<<20)
+	if err != nil {
+		return secret.Params{}, err
 	}
 	t, err := intSetting(v, keyHashTime, 1, 100)
 	if err != nil {
-		return nil, err
+		return secret.Params{}, err
 	}
 	p, err := intSetting(v, keyHashThreads, 1, 255)
 	if err != nil {
-		return nil, err
+		return secret.Params{}, err
 	}
-	c.Hash = secret.Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
-	return c, nil
+	params := secret.Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
+	if err := secret.CheckParams(params); err != nil {
+		return secret.Params{}, apperr.New(apperr.Invalid, "%v", err)
+	}
+	return params, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -32,7 +32,7 @@ type hostileBase struct {
 func newHostileBase(t *testing.T) *hostileBase {
 	t.Helper()
 	e := newEnv(t)
-	e.setenv("AUTHCTL_CONFIG=" + e.writeConfig(cheapConfig))
+	e.setenv("AUTHCTL_CONFIG=" + e.writeConfig(faultConfig))
 	for _, n := range []string{"alice", "bob", "carol", "dave"} {
 		e.addUser(n, hostilePW)
 	}
@@ -349,6 +349,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "config with a list for a number", args: []string{"login", "alice", "--password-stdin"}, stdin: pw + "\n", setup: withConfig("lockout:\n  threshold: [1, 2]\n"), code: 2, msg: "lockout.threshold", mustNotWrite: true},
 		{name: "config with a weak lockout policy", args: []string{"user", "list"}, setup: withConfig("lockout:\n  threshold: 10\n  delay: 1s\n  max-delay: 1m\n"), code: 2, msg: "24h", mustNotWrite: true},
 		{name: "config with a tiny argon2 memory", args: []string{"user", "add", "erin", "--password-stdin"}, stdin: pw + "\n", setup: withConfig("argon2:\n  memory: 1\n"), code: 2, msg: "argon2.memory", mustNotWrite: true},
+		{name: "config with argon2 below the OWASP floor", args: []string{"user", "add", "erin", "--password-stdin"}, stdin: pw + "\n", setup: withConfig("argon2:\n  memory: 19456\n  time: 1\n"), code: 2, msg: "below the OWASP minimum", mustNotWrite: true},
 		{name: "config with a duration for a word", args: []string{"user", "list"}, setup: withConfig("lock-timeout: forever\n"), code: 2, msg: "lock-timeout", mustNotWrite: true},
 		{name: "config is a directory", args: []string{"user", "list", "--config", "data"}, code: 2, msg: "config file", mustNotWrite: true},
 		{name: "config file unreadable", args: []string{"user", "list"}, code: 4, msg: "permission denied",
