@@ -200,6 +200,9 @@ func TestConfigInvalid(t *testing.T) {
 		{name: "weak policy", file: "lockout:\n  threshold: 5\n  delay: 1s\n  max-delay: 1m\n", msg: "100 failed logins"},
 		{name: "weak policy from the environment", env: map[string]string{"AUTHCTL_LOCKOUT_THRESHOLD": "10", "AUTHCTL_LOCKOUT_DELAY": "1s", "AUTHCTL_LOCKOUT_MAX_DELAY": "1m"}, msg: "100 failed logins"},
 		{name: "weak policy, threshold alone from the environment", file: "lockout:\n  delay: 1s\n  max-delay: 10m\n", env: map[string]string{"AUTHCTL_LOCKOUT_THRESHOLD": "100"}, msg: "100 failed logins"},
+		{name: "config over 1 MiB", file: "db: /a.db\n" + strings.Repeat("#", 1<<20), msg: "is larger than 1 MiB"},
+		{name: "config is a directory", args: []string{"--config", os.TempDir()}, msg: "is a directory, not a regular file"},
+		{name: "config file extension", args: []string{"--config", "/dev/null/x.ini"}, msg: "config file"},
 		{name: "retention", file: "audit:\n  retention: 1m\n", msg: "audit.retention"},
 		{name: "argon2 memory", env: map[string]string{"AUTHCTL_ARGON2_MEMORY": "1"}, msg: "argon2.memory"},
 		{name: "argon2 memory of 8 KiB", file: "argon2:\n  memory: 8\n  time: 1\n", msg: "argon2.memory"},
@@ -283,6 +286,44 @@ func TestConfigLockoutPolicyBoundary(t *testing.T) {
 	cfg = writeConfig(t, cfg, "lockout:\n  threshold: 99\n  delay: 23h\n  max-delay: 24h\n")
 	if _, err := configFor(t, "--config", cfg); apperr.KindOf(err) != apperr.Invalid {
 		t.Errorf("a policy of 23 h between the 99th and 100th failures: %v", err)
+	}
+}
+
+// A config file that does not parse is reported by its path and line
+// number, never by the text of the line: --config may name a file the
+// caller could not otherwise read.
+func TestConfigParseErrorHidesContent(t *testing.T) {
+	const marker = "SECRET-MARKER-7f3a"
+	tests := []struct {
+		name, file, content, want string
+	}{
+		{"yaml syntax", "c.yaml", "db: /a.db\nissuer: x\n" + marker + "\n", "syntax error at line 3"},
+		{"yaml mapping in a value", "c.yaml", "db: /a.db\nissuer: x: " + marker + "\n", "syntax error at line 2"},
+		{"yaml tab", "c.yaml", "db: /a.db\n\t" + marker + "\n", "syntax error at line 2"},
+		{"yaml scalar document", "c.yaml", marker + "\n", "syntax error at line 1"},
+		{"yaml list at the top", "c.yml", "- " + marker + "\n", "syntax error at line 1"},
+		{"yaml without a line", "c.yaml", "a: \x00" + marker, "config file"},
+		{"json syntax", "c.json", "{\n\"db\": \"/a.db\",\n" + marker + "\n}", "syntax error at line 3"},
+		{"json not an object", "c.json", "\n[\"" + marker + "\"]", "syntax error at line 2"},
+		{"toml syntax", "c.toml", "db = \"/a.db\"\n\n" + marker + " = = 1\n", "syntax error at line 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			configEnv(t)
+			cfg := writeConfig(t, filepath.Join(t.TempDir(), tt.file), tt.content)
+			io, out, errb := term.Test("", false)
+			code := Run([]string{"--config", cfg, "user", "list"}, io)
+			msg := errb.String()
+			if code != ExitUsage || out.Len() != 0 {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, msg)
+			}
+			if strings.Contains(msg, marker) {
+				t.Fatalf("stderr shows the file's content: %q", msg)
+			}
+			if !strings.HasPrefix(msg, "authctl: config file "+cfg) || !strings.Contains(msg, tt.want) || strings.Count(msg, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line naming %s and %q", msg, cfg, tt.want)
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -367,6 +368,9 @@ func TestKeyring(t *testing.T) {
 	if err := k.stage(next); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(k.pendingPath()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("staged key file: %v, %v; want mode 0600", fi, err)
+	}
 	s3, err := k.Open(secret.KeyID(next), false)
 	if err != nil || s3.ID() != secret.KeyID(next) {
 		t.Fatalf("Open after an interrupted rotation = %v, %v", s3, err)
@@ -376,6 +380,18 @@ func TestKeyring(t *testing.T) {
 	}
 	if _, err := os.Stat(k.pendingPath()); !errors.Is(err, os.ErrNotExist) {
 		t.Error("the staged key file is still there")
+	}
+	// A key file others may read is an environment error naming the fix
+	// (where files have Unix permissions).
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(f.keyPath, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		_, err = k.Open(secret.KeyID(next), false)
+		wantKind(t, "Open(mode 0640)", err, apperr.Env, "chmod 600 "+f.keyPath)
+		if err := os.Chmod(f.keyPath, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Garbage in the key file is an environment error.
 	os.WriteFile(f.keyPath, []byte("not a key\n"), 0o600)

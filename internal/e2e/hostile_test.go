@@ -339,7 +339,7 @@ func TestHostileInput(t *testing.T) {
 				return nil
 			}, mustNotWrite: true},
 		{name: "import with a bad line", args: []string{"user", "import", "-"}, stdin: "name,password\nerin,correct horse\nfrank,short\n", code: 2, msg: "line 3", mustNotWrite: true},
-		{name: "import of a directory", args: []string{"user", "import", "data"}, code: 2, msg: "data: read data: is a directory", mustNotWrite: true},
+		{name: "import of a directory", args: []string{"user", "import", "data"}, code: 2, msg: "import file data is a directory", mustNotWrite: true},
 
 		// ---- Config files ----
 		{name: "config of binary bytes", args: []string{"user", "list"}, setup: withConfig("\x00\xff\xfe\x01garbage: ["), code: 2, msg: "config file", mustNotWrite: true},
