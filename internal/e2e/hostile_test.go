@@ -339,6 +339,8 @@ func TestHostileInput(t *testing.T) {
 				return nil
 			}, mustNotWrite: true},
 		{name: "import with a bad line", args: []string{"user", "import", "-"}, stdin: "name,password\nerin,correct horse\nfrank,short\n", code: 2, msg: "line 3", mustNotWrite: true},
+		{name: "import with a common password", args: []string{"user", "import", "-"}, stdin: "name,password\nerin,correct horse\nfrank,Password123\n", code: 2, msg: `line 3 ("frank"): password is one of the most commonly used passwords`, mustNotWrite: true},
+		{name: "import with the name as password", args: []string{"user", "import", "-", "--format", "jsonl"}, stdin: `{"name":"frankenstein","password":"FrankenStein"}` + "\n", code: 2, msg: "the same as the user name", mustNotWrite: true},
 		{name: "import of a directory", args: []string{"user", "import", "data"}, code: 2, msg: "import file data is a directory", mustNotWrite: true},
 
 		// ---- Config files ----
