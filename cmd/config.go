@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/authctl/authctl/internal/account"
 	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/fsutil"
 	"github.com/authctl/authctl/internal/secret"
 )
 
@@ -112,19 +115,8 @@ func loadConfig(v *viper.Viper) (*Config, error) {
 		}
 		cfgFile = filepath.Join(dir, "authctl", "config.yaml")
 	}
-	if _, err := os.Stat(cfgFile); err == nil {
-		v.SetConfigFile(cfgFile)
-		if filepath.Ext(cfgFile) == "" {
-			v.SetConfigType("yaml")
-		}
-		if err := v.ReadInConfig(); err != nil {
-			if errors.Is(err, fs.ErrPermission) {
-				return nil, apperr.New(apperr.Env, "cannot read config file %s: permission denied", cfgFile)
-			}
-			return nil, apperr.New(apperr.Invalid, "config file %s: %s", cfgFile, oneLine(err.Error()))
-		}
-	} else if explicit || !errors.Is(err, fs.ErrNotExist) {
-		return nil, apperr.New(apperr.Invalid, "config file %s: %s", cfgFile, oneLine(statReason(err)))
+	if err := readConfigFile(v, cfgFile, explicit); err != nil {
+		return nil, err
 	}
 
 	c := &Config{ConfigFile: cfgFile, Issuer: v.GetString(keyIssuer)}
@@ -172,20 +164,123 @@ func loadConfig(v *viper.Viper) (*Config, error) {
 	if c.AuditRetention, err = durationSetting(v, keyAuditRetention, time.Hour, 100*365*24*time.Hour); err != nil {
 		return nil, err
 	}
-	m, err := intSetting(v, keyHashMemory, 8, 4<<20)
-	if err != nil {
+	if c.Hash, err = hashSettings(v); err != nil {
 		return nil, err
+	}
+	return c, nil
+}
+
+// hashSettings reads the argon2id parameters and refuses any pair of memory
+// and passes below OWASP's minimum (secret.MinParams); there is no way to
+// configure cheaper hashing, not even for tests.
+func hashSettings(v *viper.Viper) (secret.Params, error) {
+	lowest := secret.MinParams[len(secret.MinParams)-1].Memory
+	m, err := intSetting(v, keyHashMemory, int(lowest), 4<<20)
+	if err != nil {
+		return secret.Params{}, err
 	}
 	t, err := intSetting(v, keyHashTime, 1, 100)
 	if err != nil {
-		return nil, err
+		return secret.Params{}, err
 	}
 	p, err := intSetting(v, keyHashThreads, 1, 255)
 	if err != nil {
-		return nil, err
+		return secret.Params{}, err
 	}
-	c.Hash = secret.Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
-	return c, nil
+	params := secret.Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
+	if err := secret.CheckParams(params); err != nil {
+		return secret.Params{}, apperr.New(apperr.Invalid, "%v", err)
+	}
+	return params, nil
+}
+
+// readConfigFile reads the config file into v. Only a regular file of at
+// most 1 MiB is read, by authctl itself (viper gets the bytes), and a file
+// that does not parse is reported by its path and the line number alone:
+// parsers quote the offending text, and --config may name a file the caller
+// could not otherwise read.
+func readConfigFile(v *viper.Viper, path string, explicit bool) error {
+	data, err := fsutil.ReadFile(path, fsutil.MaxConfig)
+	var fe *fsutil.Error
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		return nil // the default file is optional
+	case errors.Is(err, fs.ErrPermission):
+		return apperr.New(apperr.Env, "cannot read config file %s: permission denied", path)
+	case errors.As(err, &fe):
+		return apperr.New(apperr.Invalid, "config file %v", err)
+	default:
+		return apperr.New(apperr.Invalid, "config file %s: %s", path, oneLine(statReason(err)))
+	}
+	format, name := configFormat(path)
+	if format == "" {
+		return apperr.New(apperr.Invalid, "config file %s: unknown extension %q; name it .yaml (or .json, .toml)", path, filepath.Ext(path))
+	}
+	v.SetConfigType(format)
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		if line := parseErrorLine(err, data); line > 0 {
+			return apperr.New(apperr.Invalid, "config file %s: syntax error at line %d", path, line)
+		}
+		return apperr.New(apperr.Invalid, "config file %s is not valid %s", path, name)
+	}
+	return nil
+}
+
+// configFormat maps a config file's extension to viper's format and a
+// name for messages; a file without one is YAML.
+func configFormat(path string) (format, name string) {
+	switch strings.ToLower(strings.TrimPrefix(filepath.Ext(path), ".")) {
+	case "", "yaml", "yml":
+		return "yaml", "YAML"
+	case "json":
+		return "json", "JSON"
+	case "toml":
+		return "toml", "TOML"
+	}
+	return "", ""
+}
+
+// yamlLine finds the first line number in a YAML error ("yaml: line 3:
+// ..."), which comes before any text the error quotes.
+func yamlLine(msg string) int {
+	_, rest, ok := strings.Cut(msg, "line ")
+	if !ok {
+		return 0
+	}
+	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(rest)
+	}
+	n, err := strconv.Atoi(rest[:end])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// parseErrorLine returns the line of data where a parser failed, or 0. It
+// reads only numbers from the error, never its text.
+func parseErrorLine(err error, data []byte) int {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var pos interface{ Position() (row, column int) } // go-toml's DecodeError
+	offset := int64(-1)
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	case errors.As(err, &pos):
+		row, _ := pos.Position()
+		return max(row, 0)
+	default:
+		return yamlLine(err.Error())
+	}
+	if offset < 0 || offset > int64(len(data)) {
+		return 0
+	}
+	return 1 + bytes.Count(data[:offset], []byte("\n"))
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

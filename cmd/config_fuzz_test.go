@@ -57,7 +57,7 @@ func FuzzConfigFile(f *testing.F) {
 		if err := c.Policy.Validate(); err != nil {
 			t.Fatalf("accepted a policy that Validate refuses: %+v: %v", c.Policy, err)
 		}
-		if c.LockTimeout < 0 || c.Hash.Memory < 8 || c.Hash.Time < 1 || c.Hash.Threads < 1 || c.DB == "" || c.KeyFile == "" {
+		if c.LockTimeout < 0 || !c.Hash.MeetsFloor() || c.Hash.Time < 1 || c.Hash.Threads < 1 || c.DB == "" || c.KeyFile == "" {
 			t.Fatalf("accepted out-of-range settings: %+v", c)
 		}
 		if n, err := checkIssuer(c.Issuer); err != nil || n != c.Issuer {

@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,8 +198,18 @@ func TestConfigInvalid(t *testing.T) {
 		{name: "threshold not a number", file: "lockout:\n  threshold: many\n", msg: "lockout.threshold"},
 		{name: "threshold zero", env: map[string]string{"AUTHCTL_LOCKOUT_THRESHOLD": "0"}, msg: "lockout.threshold"},
 		{name: "weak policy", file: "lockout:\n  threshold: 5\n  delay: 1s\n  max-delay: 1m\n", msg: "100 failed logins"},
+		{name: "weak policy from the environment", env: map[string]string{"AUTHCTL_LOCKOUT_THRESHOLD": "10", "AUTHCTL_LOCKOUT_DELAY": "1s", "AUTHCTL_LOCKOUT_MAX_DELAY": "1m"}, msg: "100 failed logins"},
+		{name: "weak policy, threshold alone from the environment", file: "lockout:\n  delay: 1s\n  max-delay: 10m\n", env: map[string]string{"AUTHCTL_LOCKOUT_THRESHOLD": "100"}, msg: "100 failed logins"},
+		{name: "config over 1 MiB", file: "db: /a.db\n" + strings.Repeat("#", 1<<20), msg: "is larger than 1 MiB"},
+		{name: "config is a directory", args: []string{"--config", os.TempDir()}, msg: "is a directory, not a regular file"},
+		{name: "config file extension", args: []string{"--config", "/dev/null/x.ini"}, msg: "config file"},
 		{name: "retention", file: "audit:\n  retention: 1m\n", msg: "audit.retention"},
 		{name: "argon2 memory", env: map[string]string{"AUTHCTL_ARGON2_MEMORY": "1"}, msg: "argon2.memory"},
+		{name: "argon2 memory of 8 KiB", file: "argon2:\n  memory: 8\n  time: 1\n", msg: "argon2.memory"},
+		{name: "argon2 below the floor, file", file: "argon2:\n  memory: 19456\n  time: 1\n", msg: "below the OWASP minimum"},
+		{name: "argon2 below the floor, env", env: map[string]string{"AUTHCTL_ARGON2_MEMORY": "12287", "AUTHCTL_ARGON2_TIME": "3"}, msg: "below the OWASP minimum"},
+		{name: "argon2 below the floor, more threads", env: map[string]string{"AUTHCTL_ARGON2_MEMORY": "9216", "AUTHCTL_ARGON2_TIME": "3", "AUTHCTL_ARGON2_THREADS": "4"}, msg: "below the OWASP minimum"},
+		{name: "argon2 time 0", env: map[string]string{"AUTHCTL_ARGON2_TIME": "0"}, msg: "argon2.time"},
 		{name: "argon2 threads", file: "argon2:\n  threads: 300\n", msg: "argon2.threads"},
 		{name: "issuer with colon", args: []string{"--issuer", "a:b"}, msg: "issuer"},
 		{name: "empty issuer", args: []string{"--issuer", ""}, msg: "issuer"},
@@ -223,6 +235,93 @@ func TestConfigInvalid(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("error %q does not mention %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+// Every row of OWASP's table is accepted, from the file or the
+// environment, and so is anything above a row.
+func TestConfigHashFloorAccepted(t *testing.T) {
+	for _, p := range append(slices.Clone(secret.MinParams),
+		secret.Params{Memory: 65536, Time: 1, Threads: 1},
+		secret.Params{Memory: 19456, Time: 3, Threads: 4},
+		secret.Params{Memory: 7168, Time: 100, Threads: 1},
+	) {
+		configEnv(t)
+		cfg := writeConfig(t, filepath.Join(t.TempDir(), "c.yaml"), fmt.Sprintf("argon2:\n  memory: %d\n  time: %d\n  threads: %d\n", p.Memory, p.Time, p.Threads))
+		if c, err := configFor(t, "--config", cfg); err != nil || c.Hash != p {
+			t.Errorf("config file with %+v: %v, %v", p, c, err)
+		}
+		configEnv(t)
+		t.Setenv("AUTHCTL_ARGON2_MEMORY", fmt.Sprint(p.Memory))
+		t.Setenv("AUTHCTL_ARGON2_TIME", fmt.Sprint(p.Time))
+		t.Setenv("AUTHCTL_ARGON2_THREADS", fmt.Sprint(p.Threads))
+		if c, err := configFor(t); err != nil || c.Hash != p {
+			t.Errorf("environment with %+v: %v, %v", p, c, err)
+		}
+	}
+}
+
+// A lockout policy that lets 100 failures through within a day is refused
+// however it is set; one that takes a day or more is accepted.
+func TestConfigLockoutPolicyBoundary(t *testing.T) {
+	configEnv(t)
+	// 5 failures, then 30 s doubling to 1 h: the default takes over a day.
+	t.Setenv("AUTHCTL_LOCKOUT_THRESHOLD", "5")
+	if _, err := configFor(t); err != nil {
+		t.Fatalf("default policy: %v", err)
+	}
+	// 100 failures before the first lock: all fit in no time.
+	t.Setenv("AUTHCTL_LOCKOUT_THRESHOLD", "100")
+	if _, err := configFor(t); apperr.KindOf(err) != apperr.Invalid || !strings.Contains(fmt.Sprint(err), "100 failed logins") {
+		t.Errorf("threshold 100 from the environment: %v", err)
+	}
+	cfg := writeConfig(t, filepath.Join(t.TempDir(), "c.yaml"), "lockout:\n  threshold: 99\n  delay: 24h\n  max-delay: 24h\n")
+	t.Setenv("AUTHCTL_LOCKOUT_THRESHOLD", "")
+	os.Unsetenv("AUTHCTL_LOCKOUT_THRESHOLD")
+	if c, err := configFor(t, "--config", cfg); err != nil || c.Policy.MinTimeFor(100) < 24*time.Hour {
+		t.Errorf("a policy of a day between the 99th and 100th failures: %+v, %v", c, err)
+	}
+	cfg = writeConfig(t, cfg, "lockout:\n  threshold: 99\n  delay: 23h\n  max-delay: 24h\n")
+	if _, err := configFor(t, "--config", cfg); apperr.KindOf(err) != apperr.Invalid {
+		t.Errorf("a policy of 23 h between the 99th and 100th failures: %v", err)
+	}
+}
+
+// A config file that does not parse is reported by its path and line
+// number, never by the text of the line: --config may name a file the
+// caller could not otherwise read.
+func TestConfigParseErrorHidesContent(t *testing.T) {
+	const marker = "SECRET-MARKER-7f3a"
+	tests := []struct {
+		name, file, content, want string
+	}{
+		{"yaml syntax", "c.yaml", "db: /a.db\nissuer: x\n" + marker + "\n", "syntax error at line 3"},
+		{"yaml mapping in a value", "c.yaml", "db: /a.db\nissuer: x: " + marker + "\n", "syntax error at line 2"},
+		{"yaml tab", "c.yaml", "db: /a.db\n\t" + marker + "\n", "syntax error at line 2"},
+		{"yaml scalar document", "c.yaml", marker + "\n", "syntax error at line 1"},
+		{"yaml list at the top", "c.yml", "- " + marker + "\n", "syntax error at line 1"},
+		{"yaml without a line", "c.yaml", "a: \x00" + marker, "config file"},
+		{"json syntax", "c.json", "{\n\"db\": \"/a.db\",\n" + marker + "\n}", "syntax error at line 3"},
+		{"json not an object", "c.json", "\n[\"" + marker + "\"]", "syntax error at line 2"},
+		{"toml syntax", "c.toml", "db = \"/a.db\"\n\n" + marker + " = = 1\n", "syntax error at line 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			configEnv(t)
+			cfg := writeConfig(t, filepath.Join(t.TempDir(), tt.file), tt.content)
+			io, out, errb := term.Test("", false)
+			code := Run([]string{"--config", cfg, "user", "list"}, io)
+			msg := errb.String()
+			if code != ExitUsage || out.Len() != 0 {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, msg)
+			}
+			if strings.Contains(msg, marker) {
+				t.Fatalf("stderr shows the file's content: %q", msg)
+			}
+			if !strings.HasPrefix(msg, "authctl: config file "+cfg) || !strings.Contains(msg, tt.want) || strings.Count(msg, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line naming %s and %q", msg, cfg, tt.want)
 			}
 		})
 	}

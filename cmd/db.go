@@ -87,8 +87,20 @@ func newDBCheckCmd(app *App) *cobra.Command {
 		Use:   "check",
 		Short: "Check the database's consistency and every record",
 		Long: `Run bbolt's page-level consistency check, decode every user record and audit
-entry, and check that the key file matches the database. Exit 0 when all is
-well; exit 4 with the problems listed when not.`,
+entry, check that the key file matches the database, and decrypt every sealed
+2FA secret (enabled or pending enrollment) with it, as a login would. A secret
+altered in the file, copied from another user or sealed under another key is
+reported with the user's name. Exit 0 when all is well; exit 4 with each
+problem on its own line when not.
+
+The 2FA secrets can only be checked with the key file. When the database holds
+some and the key file is missing or is another key, that is a problem (exit 4)
+whose message says how many users' secrets went unchecked: to check a backup,
+pass the key that was current when it was made with --key-file.
+
+A user whose secret does not decrypt cannot log in with a TOTP code (backup
+codes still work): after making sure who they are, reset their 2FA with
+"authctl 2fa reset NAME" and have them enroll again.`,
 		Example: `  authctl db check
   authctl db check --db /var/backups/authctl-2026-11-24.db`,
 		Args: exactArgs(0, "no arguments"),

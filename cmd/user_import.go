@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	goio "io" // io is the command's streams below
-	"os"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/authctl/authctl/internal/account"
 	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/fsutil"
 	"github.com/authctl/authctl/internal/importer"
 )
 
@@ -31,7 +32,8 @@ func newUserImportCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Add many users from a CSV, JSON lines or htpasswd file",
-		Long: `Add users in bulk from FILE ("-" reads standard input).
+		Long: `Add users in bulk from FILE ("-" reads standard input). FILE must be a
+regular file of at most 2 GiB, not a pipe or a device.
 
 Formats (--format, detected from the file name or first line when "auto"):
 
@@ -92,9 +94,11 @@ func runImport(o *importOptions) error {
 	}
 	in := io.In
 	if o.File != "-" {
-		f, err := os.Open(o.File)
+		// Only a regular file, read up to fsutil.MaxImport: a FIFO or a
+		// device would hang the import or fill the memory.
+		f, err := fsutil.Open(o.File, fsutil.MaxImport)
 		if err != nil {
-			return apperr.Wrap(apperr.Invalid, err, "cannot read import file")
+			return importReadErr(o.File, err)
 		}
 		defer f.Close()
 		in = f
@@ -106,7 +110,7 @@ func runImport(o *importOptions) error {
 		// as a format that cannot be told.
 		head, err := br.Peek(4096)
 		if err != nil && !errors.Is(err, goio.EOF) {
-			return apperr.New(apperr.Invalid, "%s: %v", o.File, err)
+			return importReadErr(o.File, err)
 		}
 		if format, err = importer.Detect(o.File, head); err != nil {
 			return apperr.New(apperr.Invalid, "%v", err)
@@ -114,7 +118,7 @@ func runImport(o *importOptions) error {
 	}
 	recs, probs, err := importer.Parse(br, format)
 	if err != nil {
-		return apperr.New(apperr.Invalid, "%s: %v", o.File, err)
+		return importReadErr(o.File, err)
 	}
 	if len(recs) == 0 && len(probs) == 0 {
 		return apperr.New(apperr.Invalid, "%s holds no users", o.File)
@@ -180,4 +184,17 @@ func runImport(o *importOptions) error {
 	fmt.Fprintf(io.Out, "imported %d %s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
 		res.Imported, plural(res.Imported, "user", "users"), res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond))
 	return none
+}
+
+// importReadErr describes a failure to open or read the import file.
+func importReadErr(file string, err error) error {
+	var fe *fsutil.Error
+	if errors.As(err, &fe) {
+		return apperr.New(apperr.Invalid, "import file %v", fe)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Op == "open" {
+		return apperr.Wrap(apperr.Invalid, err, "cannot read import file")
+	}
+	return apperr.New(apperr.Invalid, "%s: %v", file, err)
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -367,6 +369,9 @@ func TestKeyring(t *testing.T) {
 	if err := k.stage(next); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(k.pendingPath()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("staged key file: %v, %v; want mode 0600", fi, err)
+	}
 	s3, err := k.Open(secret.KeyID(next), false)
 	if err != nil || s3.ID() != secret.KeyID(next) {
 		t.Fatalf("Open after an interrupted rotation = %v, %v", s3, err)
@@ -377,10 +382,137 @@ func TestKeyring(t *testing.T) {
 	if _, err := os.Stat(k.pendingPath()); !errors.Is(err, os.ErrNotExist) {
 		t.Error("the staged key file is still there")
 	}
+	// A key file others may read is an environment error naming the fix
+	// (where files have Unix permissions).
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(f.keyPath, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		_, err = k.Open(secret.KeyID(next), false)
+		wantKind(t, "Open(mode 0640)", err, apperr.Env, "chmod 600 "+f.keyPath)
+		if err := os.Chmod(f.keyPath, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Garbage in the key file is an environment error.
 	os.WriteFile(f.keyPath, []byte("not a key\n"), 0o600)
 	_, err = k.Open(secret.KeyID(next), false)
 	wantKind(t, "Open(garbage)", err, apperr.Env, "")
 	_, err = (&Keyring{}).Open("", true)
 	wantKind(t, "Open(no path)", err, apperr.Invalid, "")
+}
+
+// db check opens every sealed secret with the key and its user's
+// associated data: two users' secrets swapped inside the file, a secret
+// moved from a pending enrollment, or a flipped bit are each reported by
+// user, where before the check said ok and the users found out at login.
+func TestCheckOpensEverySealedSecret(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"alice", "bob", "carol", "dave", "erin"} {
+		f.addUser(n, n+"'s password")
+	}
+	f.enable("alice", "alice's password")
+	f.enable("bob", "bob's password")
+	f.enable("dave", "dave's password")
+	if _, err := f.svc.BeginEnroll("carol", "carol's password"); err != nil {
+		t.Fatal(err)
+	}
+	users, problems, err := f.svc.Check()
+	if err != nil || len(problems) != 0 || users != 5 {
+		t.Fatalf("Check of a sound database = %d users, %v, %v", users, problems, err)
+	}
+
+	edit := func(fn func(get func(string) *store.User)) {
+		t.Helper()
+		err := f.svc.Store.Update(func(tx *store.Tx) error {
+			got := map[string]*store.User{}
+			fn(func(n string) *store.User {
+				if got[n] == nil {
+					u, err := tx.User(n)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got[n] = u
+				}
+				return got[n]
+			})
+			for _, u := range got {
+				if err := tx.PutUser(u); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(func(get func(string) *store.User) {
+		a, b := get("alice"), get("bob")
+		a.TOTP.Secret, b.TOTP.Secret = b.TOTP.Secret, a.TOTP.Secret
+		// carol's pending secret becomes dave's enabled one.
+		get("dave").TOTP.Secret = slices.Clone(get("carol").Pending.Secret)
+	})
+	_, problems, err = f.svc.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`user "alice": the 2fa secret does not decrypt with the key file`,
+		`user "bob": the 2fa secret does not decrypt with the key file`,
+		`user "dave": the 2fa secret does not decrypt with the key file`,
+	}
+	wantProblems(t, "swapped secrets", problems, want)
+
+	// A flipped bit in a pending enrollment.
+	edit(func(get func(string) *store.User) { get("carol").Pending.Secret[20] ^= 1 })
+	_, problems, _ = f.svc.Check()
+	wantProblems(t, "a flipped bit", problems, append(want[:2:2], `user "carol": the secret of the pending 2fa enrollment does not decrypt`, want[2]))
+
+	// Without the key file nothing can be opened: one problem, the key,
+	// saying how many users went unchecked.
+	if err := os.Rename(f.keyPath, f.keyPath+".away"); err != nil {
+		t.Fatal(err)
+	}
+	_, problems, _ = f.svc.Check()
+	wantProblems(t, "no key file", problems, []string{"key file " + f.keyPath + " is missing", "the 2fa secrets of 4 users could not be checked"})
+	if len(problems) != 1 || apperr.KindOf(problems[0]) != apperr.Env {
+		t.Errorf("no key file: %v, want one environment problem", problems)
+	}
+	// Another key: the same.
+	other, _ := secret.NewKey(nil)
+	if err := secret.WriteKeyFile(f.keyPath, other, false); err != nil {
+		t.Fatal(err)
+	}
+	_, problems, _ = f.svc.Check()
+	wantProblems(t, "another key", problems, []string{"does not match this database", "the 2fa secrets of 4 users could not be checked"})
+}
+
+// wantProblems fails unless problems, joined, mention every string of want
+// in order and there are no more problems than want names users.
+func wantProblems(t *testing.T, what string, problems []error, want []string) {
+	t.Helper()
+	var all []string
+	for _, p := range problems {
+		all = append(all, p.Error())
+	}
+	joined := strings.Join(all, "\n")
+	at := 0
+	for _, w := range want {
+		i := strings.Index(joined[at:], w)
+		if i < 0 {
+			t.Errorf("%s: problems do not mention %q (in order):\n%s", what, w, joined)
+			return
+		}
+		at += i + len(w)
+	}
+	users := 0
+	for _, w := range want {
+		if strings.HasPrefix(w, "user ") {
+			users++
+		}
+	}
+	if users > 0 && len(problems) != users {
+		t.Errorf("%s: %d problems, want %d:\n%s", what, len(problems), users, joined)
+	}
 }

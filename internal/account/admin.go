@@ -1,6 +1,7 @@
 package account
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -123,17 +124,70 @@ func (s *Service) Backup(w io.Writer) (int64, error) {
 }
 
 // Check verifies the database and its records; problems come back as one
-// Env error listing them.
+// Env error listing them. With the key file, it also opens every sealed
+// TOTP secret (enabled or pending) with its user's associated data, so a
+// secret that was altered, swapped with another user's or sealed under
+// another key is found now rather than at that user's next login. Without a
+// usable key file, when the database holds sealed secrets, the key problem
+// is reported together with the number of users whose secrets went
+// unchecked.
 func (s *Service) Check() (users int, problems []error, err error) {
 	err = s.Store.View(func(tx *store.Tx) error {
-		problems = tx.Check()
 		users = tx.CountUsers()
-		if id := tx.KeyID(); id != "" && s.Keys != nil {
-			if _, err := s.Keys.Open(id, false); err != nil {
-				problems = append(problems, err)
+		id := tx.KeyID()
+		var sealer *secret.Sealer
+		var keyErr error
+		if id != "" && s.Keys != nil {
+			sealer, keyErr = s.Keys.Open(id, false)
+		}
+		unchecked := 0
+		problems = tx.Check(func(u *store.User) []error {
+			if !hasSealed(u) {
+				return nil
 			}
+			switch {
+			case id == "":
+				return []error{fmt.Errorf("user %q: has a sealed 2fa secret, but the database records no key", u.Name)}
+			case sealer == nil:
+				unchecked++
+				return nil
+			}
+			return checkSealed(sealer, u)
+		})
+		if keyErr != nil {
+			if unchecked > 0 {
+				keyErr = apperr.New(apperr.KindOf(keyErr), "%v; the 2fa secrets of %d %s could not be checked", keyErr, unchecked, plural(unchecked, "user", "users"))
+			}
+			problems = append(problems, keyErr)
 		}
 		return nil
 	})
 	return users, problems, err
+}
+
+func hasSealed(u *store.User) bool {
+	return u.TOTP != nil && len(u.TOTP.Secret) > 0 || u.Pending != nil
+}
+
+// checkSealed opens u's sealed secrets as a login or a confirmation would.
+func checkSealed(sealer *secret.Sealer, u *store.User) []error {
+	var errs []error
+	if u.TOTP != nil && len(u.TOTP.Secret) > 0 {
+		if _, err := sealer.Open(u.TOTP.Secret, secretAD(u.Name)); err != nil {
+			errs = append(errs, fmt.Errorf("user %q: the 2fa secret does not decrypt with the key file (altered, copied from another user, or sealed under another key)", u.Name))
+		}
+	}
+	if u.Pending != nil {
+		if _, err := sealer.Open(u.Pending.Secret, secretAD(u.Name)); err != nil {
+			errs = append(errs, fmt.Errorf("user %q: the secret of the pending 2fa enrollment does not decrypt with the key file", u.Name))
+		}
+	}
+	return errs
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

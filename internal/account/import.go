@@ -67,6 +67,8 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 		} else if r.Password != "" {
 			if err := secret.CheckPassword(r.Password); err != nil {
 				msg = err.Error()
+			} else if err := secret.CheckCommon(r.Password, r.Name, s.Issuer, "authctl"); err != nil {
+				msg = err.Error()
 			}
 		} else if err := secret.CheckHash(r.Hash); err != nil {
 			msg = "password_hash is not an argon2id PHC string or a bcrypt hash" + foreignHash(r.Hash)

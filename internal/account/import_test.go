@@ -1,12 +1,15 @@
 package account
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/importer"
+	"github.com/authctl/authctl/internal/secret"
 	"github.com/authctl/authctl/internal/store"
 )
 
@@ -77,5 +80,45 @@ func TestImportNormalisesNames(t *testing.T) {
 	}
 	if _, err := f.login("ré.sumé", "first password", ""); err != nil {
 		t.Errorf("the first spelling's password: %v", err)
+	}
+}
+
+// Plain passwords in an import are checked against the list of common
+// passwords and the user's own name (NIST SP 800-63B §5.1.1.2), reported
+// line by line like any other bad password; hashes cannot be checked and
+// are taken as they are.
+func TestImportRefusesCommonPasswords(t *testing.T) {
+	f := newFixture(t)
+	recs := []importer.Record{
+		{Line: 2, Name: "ann", Password: "ann's password"},
+		{Line: 3, Name: "ben", Password: "password123"},
+		{Line: 4, Name: "cat", Password: "Qwertyuiop"},
+		{Line: 5, Name: "dominique", Password: "DOMINIQUE"},
+		{Line: 6, Name: "eve", Password: "AuthCtl1"},
+	}
+	_, err := f.svc.Import(recs, nil, ImportOptions{Workers: 1})
+	wantKind(t, "import with common passwords", err, apperr.Invalid, "line 3")
+	if !strings.Contains(err.Error(), "most commonly used") || !strings.Contains(err.Error(), "and 2 more problems") {
+		t.Errorf("error %q", err)
+	}
+	if _, err := f.svc.User("ann"); err == nil {
+		t.Error("ann was imported although the file had bad lines")
+	}
+
+	res, err := f.svc.Import(recs, nil, ImportOptions{Workers: 1, SkipInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range res.Skipped {
+		got = append(got, fmt.Sprintf("%d %s: %s", p.Line, p.Name, p.Err))
+	}
+	want := []string{
+		"3 ben: " + secret.ErrCommonPassword.Error(),
+		"4 cat: " + secret.ErrCommonPassword.Error(),
+		"5 dominique: " + secret.ErrContextPassword.Error(),
+	}
+	if res.Imported != 2 || !slices.Equal(got, want) {
+		t.Errorf("imported %d, skipped %q; want 2 and %q", res.Imported, got, want)
 	}
 }

@@ -50,7 +50,8 @@ func (k *Keyring) Open(wantID string, create bool) (*secret.Sealer, error) {
 	case errors.Is(err, fs.ErrPermission):
 		return nil, apperr.New(apperr.Env, "cannot read key file %s: permission denied", k.Path)
 	case err != nil:
-		return nil, apperr.Wrap(apperr.Env, err, "key file")
+		// ReadKeyFile's messages name the key file and what to do.
+		return nil, apperr.New(apperr.Env, "%w", err)
 	}
 	s, err := secret.NewSealer(key, k.Rand)
 	if err != nil {

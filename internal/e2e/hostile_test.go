@@ -32,7 +32,7 @@ type hostileBase struct {
 func newHostileBase(t *testing.T) *hostileBase {
 	t.Helper()
 	e := newEnv(t)
-	e.setenv("AUTHCTL_CONFIG=" + e.writeConfig(cheapConfig))
+	e.setenv("AUTHCTL_CONFIG=" + e.writeConfig(faultConfig))
 	for _, n := range []string{"alice", "bob", "carol", "dave"} {
 		e.addUser(n, hostilePW)
 	}
@@ -342,7 +342,9 @@ func TestHostileInput(t *testing.T) {
 				return nil
 			}, mustNotWrite: true},
 		{name: "import with a bad line", args: []string{"user", "import", "-"}, stdin: "name,password\nerin,correct horse\nfrank,short\n", code: 2, msg: "line 3", mustNotWrite: true},
-		{name: "import of a directory", args: []string{"user", "import", "data"}, code: 2, msg: "data: read data: is a directory", mustNotWrite: true},
+		{name: "import with a common password", args: []string{"user", "import", "-"}, stdin: "name,password\nerin,correct horse\nfrank,Password123\n", code: 2, msg: `line 3 ("frank"): password is one of the most commonly used passwords`, mustNotWrite: true},
+		{name: "import with the name as password", args: []string{"user", "import", "-", "--format", "jsonl"}, stdin: `{"name":"frankenstein","password":"FrankenStein"}` + "\n", code: 2, msg: "the same as the user name", mustNotWrite: true},
+		{name: "import of a directory", args: []string{"user", "import", "data"}, code: 2, msg: "import file data is a directory", mustNotWrite: true},
 
 		// ---- Config files ----
 		{name: "config of binary bytes", args: []string{"user", "list"}, setup: withConfig("\x00\xff\xfe\x01garbage: ["), code: 2, msg: "config file", mustNotWrite: true},
@@ -352,6 +354,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "config with a list for a number", args: []string{"login", "alice", "--password-stdin"}, stdin: pw + "\n", setup: withConfig("lockout:\n  threshold: [1, 2]\n"), code: 2, msg: "lockout.threshold", mustNotWrite: true},
 		{name: "config with a weak lockout policy", args: []string{"user", "list"}, setup: withConfig("lockout:\n  threshold: 10\n  delay: 1s\n  max-delay: 1m\n"), code: 2, msg: "24h", mustNotWrite: true},
 		{name: "config with a tiny argon2 memory", args: []string{"user", "add", "erin", "--password-stdin"}, stdin: pw + "\n", setup: withConfig("argon2:\n  memory: 1\n"), code: 2, msg: "argon2.memory", mustNotWrite: true},
+		{name: "config with argon2 below the OWASP floor", args: []string{"user", "add", "erin", "--password-stdin"}, stdin: pw + "\n", setup: withConfig("argon2:\n  memory: 19456\n  time: 1\n"), code: 2, msg: "below the OWASP minimum", mustNotWrite: true},
 		{name: "config with a duration for a word", args: []string{"user", "list"}, setup: withConfig("lock-timeout: forever\n"), code: 2, msg: "lock-timeout", mustNotWrite: true},
 		{name: "config is a directory", args: []string{"user", "list", "--config", "data"}, code: 2, msg: "config file", mustNotWrite: true},
 		{name: "config file unreadable", args: []string{"user", "list"}, code: 4, msg: "permission denied",

@@ -36,6 +36,43 @@ type Params struct {
 // DefaultParams are OWASP's recommended argon2id parameters (m=19 MiB, t=2, p=1).
 var DefaultParams = Params{Memory: 19456, Time: 2, Threads: 1}
 
+// MinParams are the rows of OWASP's table of equally strong minimum argon2id
+// parameters (Password Storage Cheat Sheet), each with p=1: less memory is
+// paid for with more passes.
+var MinParams = []Params{
+	{Memory: 47104, Time: 1, Threads: 1},
+	{Memory: 19456, Time: 2, Threads: 1},
+	{Memory: 12288, Time: 3, Threads: 1},
+	{Memory: 9216, Time: 4, Threads: 1},
+	{Memory: 7168, Time: 5, Threads: 1},
+}
+
+// AtLeast reports whether p is at least as costly as q in memory, passes
+// and threads alike.
+func (p Params) AtLeast(q Params) bool {
+	return p.Memory >= q.Memory && p.Time >= q.Time && p.Threads >= q.Threads
+}
+
+// MeetsFloor reports whether p reaches one row of MinParams.
+func (p Params) MeetsFloor() bool {
+	for _, m := range MinParams {
+		if p.AtLeast(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckParams refuses argon2id parameters below OWASP's minimum. The
+// message names the configuration keys, since configuration is the only
+// way to choose them.
+func CheckParams(p Params) error {
+	if p.MeetsFloor() {
+		return nil
+	}
+	return fmt.Errorf("argon2.memory %d with argon2.time %d is below the OWASP minimum for argon2id; use memory 19456 (KiB) with time 2 or more, or one of 47104/1, 12288/3, 9216/4, 7168/5", p.Memory, p.Time)
+}
+
 const (
 	saltLen = 16
 	keyLen  = 32
@@ -94,8 +131,8 @@ func (h Hasher) Hash(pw string) (string, error) {
 
 // Verify checks pw against an argon2id PHC string or a bcrypt hash. It
 // returns ErrMismatch for a wrong password. rehash is true when the hash
-// should be replaced by one with the hasher's current parameters (a bcrypt
-// hash, or argon2id with other parameters).
+// should be replaced by one with the hasher's current parameters, which
+// never weakens it: see needsRehash.
 func (h Hasher) Verify(hash, pw string) (rehash bool, err error) {
 	switch {
 	case strings.HasPrefix(hash, "$argon2id$"):
@@ -107,7 +144,7 @@ func (h Hasher) Verify(hash, pw string) (rehash bool, err error) {
 		if subtle.ConstantTimeCompare(key, ph.Key) != 1 {
 			return false, ErrMismatch
 		}
-		return ph.Params != h.Params || len(ph.Key) != keyLen || len(ph.Salt) != saltLen, nil
+		return needsRehash(ph, h.Params), nil
 	case IsBcrypt(hash):
 		// bcrypt hashes come from other systems (htpasswd), which did not
 		// normalise; try the password as typed, then its NFKC form.
@@ -119,6 +156,20 @@ func (h Hasher) Verify(hash, pw string) (rehash bool, err error) {
 	default:
 		return false, ErrUnknownHash
 	}
+}
+
+// needsRehash reports whether a stored argon2id hash should be replaced by
+// one made with cur. Never by a weaker one: cur must cost at least as much
+// as the stored parameters in memory, passes and threads (or the stored
+// ones must be below the OWASP floor that cur reaches), and then either
+// cost more somewhere or the stored salt or key must be shorter than ours.
+// A stored hash stronger than cur in any dimension stays as it is, so
+// lowering the configured cost never weakens stored hashes.
+func needsRehash(ph PHC, cur Params) bool {
+	stored := ph.Params
+	notWeaker := cur.AtLeast(stored) || !stored.MeetsFloor() && cur.MeetsFloor()
+	short := len(ph.Salt) < saltLen || len(ph.Key) < keyLen
+	return notWeaker && (cur != stored || short)
 }
 
 // Dummy burns the same time as verifying a real hash, so an unknown user

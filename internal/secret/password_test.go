@@ -109,7 +109,8 @@ func TestVerifyRehashWhenParamsDiffer(t *testing.T) {
 		{"more memory", Params{Memory: 128, Time: 1, Threads: 1}, true},
 		{"more time", Params{Memory: 64, Time: 2, Threads: 1}, true},
 		{"more threads", Params{Memory: 64, Time: 1, Threads: 2}, true},
-		{"less memory", Params{Memory: 32, Time: 1, Threads: 1}, true},
+		// Lowering the configured cost never weakens a stored hash.
+		{"less memory", Params{Memory: 32, Time: 1, Threads: 1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +133,88 @@ func TestVerifyRehashWhenParamsDiffer(t *testing.T) {
 	}
 	if _, err := old.Verify(short, "password two"); !errors.Is(err, ErrMismatch) {
 		t.Errorf("Verify(16-byte key, wrong) = %v, want ErrMismatch", err)
+	}
+}
+
+// needsRehash replaces a stored hash only by one that is at least as
+// strong in every dimension (or that reaches the OWASP floor the stored one
+// misses), and never by a weaker one.
+func TestNeedsRehash(t *testing.T) {
+	p := func(m, t uint32, th uint8) Params { return Params{Memory: m, Time: t, Threads: th} }
+	cheap2 := p(64, 1, 1)
+	tests := []struct {
+		name            string
+		stored, current Params
+		salt, key       int // lengths; 0 means ours
+		want            bool
+	}{
+		{name: "same", stored: cheap2, current: cheap2},
+		{name: "same defaults", stored: DefaultParams, current: DefaultParams},
+		{name: "more memory", stored: cheap2, current: p(128, 1, 1), want: true},
+		{name: "more time", stored: cheap2, current: p(64, 2, 1), want: true},
+		{name: "more threads", stored: cheap2, current: p(64, 1, 2), want: true},
+		{name: "more of everything", stored: DefaultParams, current: p(65536, 3, 4), want: true},
+		{name: "less memory", stored: p(128, 1, 1), current: cheap2},
+		{name: "less time", stored: p(64, 3, 1), current: cheap2},
+		{name: "less threads", stored: p(64, 1, 4), current: cheap2},
+		{name: "stored stronger than the defaults", stored: p(65536, 3, 4), current: DefaultParams},
+		{name: "more memory, fewer passes", stored: DefaultParams, current: p(47104, 1, 1)},
+		{name: "less memory, more passes", stored: p(47104, 1, 1), current: DefaultParams},
+		{name: "more memory, fewer threads", stored: p(19456, 2, 2), current: p(65536, 2, 1)},
+		{name: "stored below the floor, more passes", stored: p(64, 3, 1), current: DefaultParams, want: true},
+		{name: "stored far below the floor", stored: p(8, 100, 1), current: DefaultParams, want: true},
+		{name: "both below the floor, mixed", stored: p(64, 3, 1), current: p(128, 1, 1)},
+		{name: "short salt", stored: DefaultParams, current: DefaultParams, salt: 8, want: true},
+		{name: "short key", stored: DefaultParams, current: DefaultParams, key: 16, want: true},
+		{name: "short salt but stronger stored", stored: p(65536, 3, 1), current: DefaultParams, salt: 8},
+		{name: "long salt and key", stored: DefaultParams, current: DefaultParams, salt: 32, key: 64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			salt, key := tt.salt, tt.key
+			if salt == 0 {
+				salt = saltLen
+			}
+			if key == 0 {
+				key = keyLen
+			}
+			ph := PHC{Params: tt.stored, Salt: make([]byte, salt), Key: make([]byte, key)}
+			if got := needsRehash(ph, tt.current); got != tt.want {
+				t.Errorf("needsRehash(stored %+v, current %+v) = %v, want %v", tt.stored, tt.current, got, tt.want)
+			}
+		})
+	}
+}
+
+// The floor is OWASP's table of equivalent minimums: a pair passes when it
+// reaches any row in both memory and passes.
+func TestCheckParams(t *testing.T) {
+	p := func(m, t uint32) Params { return Params{Memory: m, Time: t, Threads: 1} }
+	ok := []Params{
+		DefaultParams, p(47104, 1), p(19456, 2), p(12288, 3), p(9216, 4), p(7168, 5),
+		p(65536, 1), p(19456, 3), p(7168, 100), p(4<<20, 1), {Memory: 47104, Time: 1, Threads: 4},
+	}
+	refused := []Params{
+		p(8, 1), p(1024, 1), p(47103, 1), p(19455, 2), p(19456, 1), p(12287, 3), p(12288, 2),
+		p(9215, 4), p(9216, 3), p(7167, 5), p(7167, 100), p(46000, 1),
+	}
+	for _, q := range ok {
+		if err := CheckParams(q); err != nil || !q.MeetsFloor() {
+			t.Errorf("CheckParams(%+v) = %v, want nil", q, err)
+		}
+	}
+	for _, q := range refused {
+		err := CheckParams(q)
+		if err == nil || q.MeetsFloor() {
+			t.Errorf("CheckParams(%+v) accepted parameters below the floor", q)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "argon2.memory") || strings.Contains(msg, "\n") {
+			t.Errorf("CheckParams(%+v) = %q, want one line naming argon2.memory", q, msg)
+		}
+	}
+	if err := CheckParams(DefaultParams); err != nil {
+		t.Errorf("the defaults are below the floor: %v", err)
 	}
 }
 

@@ -11,8 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+
+	"github.com/authctl/authctl/internal/fsutil"
 )
 
 // KeySize is the size of the key that encrypts TOTP secrets (AES-256).
@@ -96,20 +100,53 @@ func NewKey(r io.Reader) ([]byte, error) {
 	return key, nil
 }
 
-// ReadKeyFile reads a key file. A missing file gives an error satisfying
-// errors.Is(err, os.ErrNotExist).
+// ErrKeyFileMode means a key file can be read or written by other users.
+var ErrKeyFileMode = errors.New("key file is accessible by other users")
+
+type keyModeError struct {
+	path string
+	perm fs.FileMode
+}
+
+func (e *keyModeError) Error() string {
+	return fmt.Sprintf("key file %s may be read or written by other users (mode %04o); run chmod 600 %s", e.path, uint32(e.perm), e.path)
+}
+
+func (e *keyModeError) Is(target error) bool { return target == ErrKeyFileMode }
+
+// ReadKeyFile reads a key file: one line "authctl-key-v1:" and the base64
+// of the key. It refuses, before reading a byte, anything but a regular
+// file of at most fsutil.MaxKeyFile bytes, and a file that group or others
+// may read or write (as ssh refuses such a private key). A missing file
+// gives an error satisfying errors.Is(err, fs.ErrNotExist). Messages name
+// the file and never quote its content.
 func ReadKeyFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := fsutil.Open(path, fsutil.MaxKeyFile)
+	var fe *fsutil.Error
+	if errors.As(err, &fe) {
+		return nil, fmt.Errorf("key file %w", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if perm := f.Info().Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, &keyModeError{path: path, perm: perm}
+	}
+	b, err := f.ReadAll()
+	if errors.As(err, &fe) {
+		return nil, fmt.Errorf("key file %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	b = bytes.TrimSpace(b)
 	if !bytes.HasPrefix(b, []byte(keyFilePrefix)) {
-		return nil, fmt.Errorf("%s is not an authctl key file", path)
+		return nil, fmt.Errorf("key file %s is not an authctl key file", path)
 	}
 	key, err := base64.StdEncoding.DecodeString(string(b[len(keyFilePrefix):]))
 	if err != nil || len(key) != KeySize {
-		return nil, fmt.Errorf("%s is not an authctl key file", path)
+		return nil, fmt.Errorf("key file %s is not an authctl key file", path)
 	}
 	return key, nil
 }

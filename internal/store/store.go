@@ -464,8 +464,10 @@ func (t *Tx) Audit(since time.Time, fn func(AuditEntry) (bool, error)) error {
 func (t *Tx) WriteTo(w io.Writer) (int64, error) { return t.tx.WriteTo(w) }
 
 // Check runs bbolt's consistency check and decodes every record, returning
-// every problem found.
-func (t *Tx) Check() []error {
+// every problem found. inspect, if not nil, is called with every user
+// record that decodes, and the problems it returns are added: the domain's
+// own checks ride on the same scan.
+func (t *Tx) Check(inspect func(*User) []error) []error {
 	var errs []error
 	for err := range t.tx.Check() {
 		errs = append(errs, err)
@@ -485,6 +487,9 @@ func (t *Tx) Check() []error {
 			errs = append(errs, fmt.Errorf("user %q: no password hash", k))
 		case u.TOTP != nil && (len(u.TOTP.Secret) == 0 || u.Backup == nil):
 			errs = append(errs, fmt.Errorf("user %q: 2fa on without a secret or backup codes", k))
+		}
+		if err == nil && inspect != nil {
+			errs = append(errs, inspect(u)...)
 		}
 		return nil
 	})

@@ -566,7 +566,7 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	var problems []error
-	db.View(func(tx *Tx) error { problems = tx.Check(); return nil })
+	db.View(func(tx *Tx) error { problems = tx.Check(nil); return nil })
 	if len(problems) != 0 {
 		t.Fatalf("Check on a sound database: %v", problems)
 	}
@@ -587,7 +587,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *Tx) error { problems = tx.Check(); return nil })
+	db.View(func(tx *Tx) error { problems = tx.Check(nil); return nil })
 	var msgs []string
 	for _, p := range problems {
 		msgs = append(msgs, p.Error())
