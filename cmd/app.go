@@ -84,12 +84,12 @@ func (p *passwordSource) get(prompt string) (string, error) {
 
 // newPassword asks for a new password twice on a terminal, or reads it once
 // from standard input, and checks it against the password rules.
-func (p *passwordSource) newPassword(prompt string) (string, error) {
+func (p *passwordSource) newPassword(prompt string, context ...string) (string, error) {
 	pw, err := p.get(prompt)
 	if err != nil {
 		return "", err
 	}
-	if err := account.CheckNewPassword(pw); err != nil {
+	if err := account.CheckNewPassword(pw, context...); err != nil {
 		return "", err
 	}
 	if !p.stdin {

@@ -61,7 +61,7 @@ func runUserAdd(o *userAddOptions) error {
 	if exists, err := svc.Exists(o.Name); err == nil && exists {
 		return apperr.New(apperr.Conflict, "user %s already exists", o.Name)
 	}
-	pw, err := pws.newPassword(fmt.Sprintf("New password for %s: ", o.Name))
+	pw, err := pws.newPassword(fmt.Sprintf("New password for %s: ", o.Name), o.Name, "authctl")
 	if err != nil {
 		return err
 	}

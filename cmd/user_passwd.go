@@ -46,7 +46,7 @@ successful login does.`,
 			if err != nil {
 				return err
 			}
-			next, err := pws.newPassword(fmt.Sprintf("New password for %s: ", name))
+			next, err := pws.newPassword(fmt.Sprintf("New password for %s: ", name), name, "authctl")
 			if err != nil {
 				return err
 			}

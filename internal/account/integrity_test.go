@@ -218,3 +218,24 @@ func TestEnvironmentErrorsAreNotGuesses(t *testing.T) {
 		t.Fatalf("Failures = %d after an environment error, want 0", n)
 	}
 }
+
+// Every new password is checked against the list of common passwords and
+// the words of its context (NIST SP 800-63B §5.1.1.2); nothing is stored.
+func TestNewPasswordsAreNotCommon(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Issuer = "Acme Corp"
+	for _, pw := range []string{"password123", "12345678", "Password1", "iloveyou", "qwertyuiop"} {
+		wantKind(t, "add with "+pw, f.svc.AddUser("ann", pw), apperr.Invalid, "commonly used")
+	}
+	wantKind(t, "the name as password", f.svc.AddUser("dominique", "Dominique"), apperr.Invalid, "")
+	wantKind(t, "the issuer as password", f.svc.AddUser("ann", "acme corp"), apperr.Invalid, "")
+	if ok, _ := f.svc.Exists("ann"); ok {
+		t.Fatal("a refused password created the user")
+	}
+	f.addUser("ann", "correct horse")
+	err := f.svc.ChangePassword("ann", Proof{Password: "correct horse"}, "password123")
+	wantKind(t, "passwd to a common one", err, apperr.Invalid, "commonly used")
+	if n := f.user("ann").Failures; n != 0 {
+		t.Errorf("a refused new password counted an attempt: %d", n)
+	}
+}

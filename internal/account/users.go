@@ -9,12 +9,23 @@ import (
 	"github.com/authctl/authctl/internal/store"
 )
 
-// CheckNewPassword reports why pw cannot be a password, as an Invalid error.
-func CheckNewPassword(pw string) error {
+// CheckNewPassword reports why pw cannot be a new password, as an Invalid
+// error: the length rules, and NIST SP 800-63B §5.1.1.2's check against
+// commonly used passwords and words of the context (the user's name, the
+// issuer). It runs only for new passwords, never on the login path.
+func CheckNewPassword(pw string, context ...string) error {
 	if err := secret.CheckPassword(pw); err != nil {
 		return apperr.New(apperr.Invalid, "%v", err)
 	}
+	if err := secret.CheckCommon(pw, context...); err != nil {
+		return apperr.New(apperr.Invalid, "%v", err)
+	}
 	return nil
+}
+
+// checkNew is CheckNewPassword with this service's context words.
+func (s *Service) checkNew(name, pw string) error {
+	return CheckNewPassword(pw, name, s.Issuer, "authctl")
 }
 
 // AddUser creates a user with password pw.
@@ -25,7 +36,7 @@ func (s *Service) AddUser(name, pw string) error {
 	if err != nil {
 		return err
 	}
-	if err := CheckNewPassword(pw); err != nil {
+	if err := s.checkNew(name, pw); err != nil {
 		return err
 	}
 	hash, err := s.Hasher.Hash(pw)
@@ -77,7 +88,7 @@ func (s *Service) DeleteUser(name string) error {
 // only a successful login does, so changing the password is no way around
 // the throttle.
 func (s *Service) ChangePassword(name string, proof Proof, next string) error {
-	if err := CheckNewPassword(next); err != nil {
+	if err := s.checkNew(name, next); err != nil {
 		return err
 	}
 	var hash string

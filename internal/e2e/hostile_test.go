@@ -223,6 +223,10 @@ func TestHostileInput(t *testing.T) {
 		// A name no user can have is bad input even at login; it says
 		// nothing about which users exist.
 		{name: "login with a name with a tab", args: []string{"login", "a\tb", "--password-stdin"}, stdin: pw + "\n", code: 2, msg: "control character", mustNotWrite: true},
+		// NIST SP 800-63B §5.1.1.2: common passwords, and the user's own name.
+		{name: "common password", args: []string{"user", "add", "newcomer", "--password-stdin"}, stdin: "password123\n", code: 2, msg: "most commonly used passwords", mustNotWrite: true},
+		{name: "common password at passwd", args: []string{"user", "passwd", "alice", "--password-stdin"}, stdin: pw + "\n12345678\n", code: 2, msg: "most commonly used passwords", mustNotWrite: true},
+		{name: "the name as password", args: []string{"user", "add", "newcomer", "--password-stdin"}, stdin: "NEWCOMER\n", code: 2, msg: "same as the user name", mustNotWrite: true},
 		{name: "name with ESC", args: []string{"user", "add", "a\x1b[31mb", "--password-stdin"}, stdin: pw + "\n", code: 2, msg: "control", mustNotWrite: true},
 		{name: "name of invalid UTF-8", args: []string{"user", "add", "a\xff\xfeb", "--password-stdin"}, stdin: pw + "\n", code: 2, msg: "UTF-8", mustNotWrite: true},
 		{name: "name with a zero-width space", args: []string{"user", "add", "a\u200bb", "--password-stdin"}, stdin: pw + "\n", code: 2, msg: "name", mustNotWrite: true},
