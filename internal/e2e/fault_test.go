@@ -645,6 +645,13 @@ func testKillKeyRotate(t *testing.T, seed uint64) {
 		}
 	}
 
+	// How long a whole rotation takes here, so that the kills of the even
+	// rounds land while it runs, however fast or loaded this machine is (a
+	// fixed 0-40 ms missed every rotation on a fast one, now and then).
+	startRot := time.Now()
+	e.must(0, "", "key", "rotate")
+	span := max(time.Since(startRot), time.Millisecond)
+
 	classes := map[string]int{}
 	realDone := false
 	st := e.keyState()
@@ -655,7 +662,7 @@ func testKillKeyRotate(t *testing.T, seed uint64) {
 			break
 		}
 		afterStage := round%2 == 1
-		delay := time.Duration(rng.IntN(41)) * time.Millisecond
+		delay := time.Duration(rng.Int64N(int64(span)))
 		if afterStage {
 			delay = time.Duration(rng.IntN(3000)) * time.Microsecond
 		}
