@@ -146,7 +146,7 @@ func checkCodeFlag(code string) error {
 	if code == "" {
 		return nil
 	}
-	if _, _, err := otp.ParseAny(code); err != nil {
+	if err := otp.ParseLoose(code); err != nil {
 		return apperr.New(apperr.Invalid, "invalid --code: %v", err)
 	}
 	return nil

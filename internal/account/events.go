@@ -16,6 +16,8 @@ const (
 	EvEnable       = "2fa.enable"
 	EvDisable      = "2fa.disable"
 	EvReset        = "2fa.reset"
+	EvImport2FA    = "2fa.import"
+	EvSync         = "2fa.sync"
 	EvCodesRegen   = "codes.regen"
 	EvKeyRotate    = "key.rotate"
 	FactorPassword = "password"

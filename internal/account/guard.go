@@ -241,7 +241,8 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 func (s *Service) checkKey(g guarded, u *store.User, keyID string) error {
 	need := g.key
 	if u.TOTP != nil && g.second && g.proof.Code != "" {
-		_, kind, err := otp.ParseAny(g.proof.Code)
+		scratch := u.Backup != nil && u.Backup.Kind == store.BackupScratch
+		_, kind, err := otp.ParseFor(g.proof.Code, totpParams(u.TOTP).Digits, scratch)
 		need = need || (err == nil && kind == otp.CodeTOTP)
 	}
 	if !need {
@@ -317,30 +318,71 @@ func (s *Service) secondFactor(g guarded, u *store.User, keyID string) (passed, 
 			return p, &guess{factor: FactorTOTP, detail: g.detail("no code given"), err: err}
 		}
 	}
-	c, kind, err := otp.ParseAny(code)
+	params := totpParams(u.TOTP)
+	scratch := u.Backup != nil && u.Backup.Kind == store.BackupScratch
+	c, kind, err := otp.ParseFor(code, params.Digits, scratch)
 	if err != nil {
 		return p, &guess{factor: FactorTOTP, detail: g.detail("malformed code"), err: apperr.New(apperr.Invalid, "%s: %v", g.label(), err)}
 	}
-	if kind == otp.CodeBackup {
+	if kind == otp.CodeBackup || kind == otp.CodeScratch {
 		return s.backupFactor(g, u, c)
 	}
 	plain, err := s.openSecret(keyID, u.Name, u.TOTP.Secret)
 	if err != nil {
 		return p, err
 	}
-	step, err := otp.Check(plain, c, s.now(), u.LastStep)
+	step, err := params.Verify(plain, c, s.now(), u.TOTP.Offset, u.LastStep)
 	switch {
 	case errors.Is(err, otp.ErrReplay) && step == u.LastStep:
 		return p, &duplicate{err: g.dupCode()}
 	case errors.Is(err, otp.ErrReplay):
 		return p, &guess{factor: FactorTOTP, detail: g.detail("replayed code"), err: g.deniedCode()}
 	case errors.Is(err, otp.ErrWrongCode):
-		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: g.deniedCode()}
+		if scratch && len(c) == otp.ScratchDigits {
+			// 8-digit TOTP codes and scratch codes look alike.
+			return s.backupFactor(g, u, c)
+		}
+		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: s.driftHint(g.deniedCode(), g.label(), params, plain, c)}
 	case err != nil:
 		return p, err
 	}
 	p.step = step
 	return p, nil
+}
+
+// DriftRadius is how far, in time, a wrong code is looked for to tell a
+// device whose clock is off from a wrong code, and how far a resync looks.
+const DriftRadius = 15 * time.Minute
+
+// driftHint adds to a wrong code's answer how far off the device's clock
+// seems, when the code matches a step within DriftRadius. It is only given
+// after the password was verified; the code is not accepted.
+func (s *Service) driftHint(denied error, label string, params otp.Params, secret, code string) error {
+	params = params.Norm()
+	radius := int64(DriftRadius/time.Second) / int64(params.Period)
+	d, ok := params.Drift(secret, code, s.now(), radius)
+	if !ok || d >= -otp.Skew && d <= otp.Skew {
+		return denied
+	}
+	return apperr.New(apperr.Denied, "%s: the code is from a clock about %s: check the time on the device, or resynchronise it with 2fa sync",
+		label, driftWords(d*int64(params.Period)))
+}
+
+// driftWords says how far off a clock is: "3 minutes ahead", "40 seconds ago".
+func driftWords(secs int64) string {
+	dir := "ahead"
+	if secs < 0 {
+		dir, secs = "behind", -secs
+	}
+	if secs < 90 {
+		return fmt.Sprintf("%d seconds %s", secs, dir)
+	}
+	return fmt.Sprintf("%d minutes %s", (secs+30)/60, dir)
+}
+
+// totpParams are the code parameters of an enabled secret.
+func totpParams(t *store.TOTP) otp.Params {
+	return otp.Params{Digits: t.Digits, Period: t.Period, Algorithm: t.Algorithm}.Norm()
 }
 
 func (s *Service) backupFactor(g guarded, u *store.User, code string) (passed, error) {

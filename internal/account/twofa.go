@@ -3,6 +3,7 @@ package account
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/authctl/authctl/internal/apperr"
@@ -165,8 +166,12 @@ func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 			}
 			if step, err = otp.Check(plain, c, s.now(), u.LastStep); err != nil {
 				if errors.Is(err, otp.ErrWrongCode) || errors.Is(err, otp.ErrReplay) {
-					return &guess{factor: FactorTOTP, detail: "wrong code at 2fa enable",
-						err: apperr.New(apperr.Denied, "wrong code; check the time on the device and enter the current code")}
+					msg := "wrong code; check the time on the device and enter the current code"
+					radius := int64(DriftRadius/time.Second) / otp.Period
+					if d, ok := (otp.Params{}).Drift(plain, c, s.now(), radius); ok && (d < -otp.Skew || d > otp.Skew) {
+						msg = fmt.Sprintf("wrong code: it is from a clock about %s; set the time on the device (automatic time) and enter the current code", driftWords(d*otp.Period))
+					}
+					return &guess{factor: FactorTOTP, detail: "wrong code at 2fa enable", err: apperr.New(apperr.Denied, "%s", msg)}
 				}
 				return err
 			}
