@@ -23,4 +23,5 @@ const (
 	FactorPassword = "password"
 	FactorTOTP     = "code"
 	FactorBackup   = "backup code"
+	FactorNone     = "none"
 )

@@ -21,6 +21,12 @@ type Proof struct {
 	// AskCode is called at most once, after the password is verified, when
 	// the account has 2FA on and Code is empty.
 	AskCode func() (string, error)
+	// Combined means Password holds the password immediately followed by
+	// the code, as one PAM prompt takes it (FreeIPA's convention).
+	Combined bool
+	// CodeOnly means the first factor was established by someone else (a
+	// PAM stack's pam_unix, an SSH key): only Code is checked.
+	CodeOnly bool
 }
 
 // Denial messages. One message covers an unknown name, a wrong password and
@@ -46,6 +52,8 @@ type guarded struct {
 	// need checks the state the operation needs, on the record as read,
 	// before the attempt is counted.
 	need func(u *store.User) error
+	// allowNo2FA lets a code-only login of a user without 2FA through.
+	allowNo2FA bool
 	// key says the operation opens sealed secrets: a key file that cannot
 	// be used is reported before the attempt is counted. keyCreate lets a
 	// database without sealed secrets get a key file later.
@@ -66,9 +74,13 @@ type guess struct {
 
 func (g *guess) Error() string { return g.err.Error() }
 
-// duplicate is a second submit of the code just accepted: refused, but not
-// a guess, so the attempt is given back.
-type duplicate struct{ err error }
+// duplicate is a refusal that is not a guess, so the attempt is given back:
+// a second submit of the code just accepted, or a system login that the
+// account cannot take (detail, audited).
+type duplicate struct {
+	err    error
+	detail string
+}
 
 func (d *duplicate) Error() string { return d.err.Error() }
 
@@ -96,6 +108,9 @@ type passed struct {
 	backup     int    // index of the backup code used, or -1
 	backupHash []byte // its hash
 	newHash    string // the password re-hashed with current parameters
+	// unchecked: nothing was verified (a code-only system login of a user
+	// without 2FA, allowed by the rollout), so the count is not cleared.
+	unchecked bool
 }
 
 func (g guarded) label() string {
@@ -106,6 +121,10 @@ func (g guarded) label() string {
 }
 
 func (g guarded) deniedPassword() error {
+	if g.proof.CodeOnly {
+		// Without a password, every refusal looks like a wrong code.
+		return g.deniedCode()
+	}
 	if g.op == "" {
 		return apperr.New(apperr.Denied, msgDenied)
 	}
@@ -259,7 +278,16 @@ func (s *Service) checkKey(g guarded, u *store.User, keyID string) error {
 // as a wrong password is answered, after the same work: a hash, then one
 // write (the audit entry).
 func (s *Service) refuse(g guarded, why string) error {
-	s.Hasher.Dummy(g.proof.Password)
+	switch {
+	case g.proof.CodeOnly:
+		// A code-only login hashes no password.
+	case g.proof.Combined:
+		for range max(1, len(splitCombined(g.proof.Password, otp.Digits, false))) {
+			s.Hasher.Dummy(g.proof.Password)
+		}
+	default:
+		s.Hasher.Dummy(g.proof.Password)
+	}
 	err := s.Store.Update(func(tx *store.Tx) error {
 		e := store.AuditEntry{Event: EvLoginFail, Factor: FactorPassword, Detail: g.detail(why)}
 		if why != "unknown user" {
@@ -278,6 +306,12 @@ func (s *Service) refuse(g guarded, why string) error {
 // verify checks the password, then the second factor when the operation
 // and the account need one. Wrong answers come back as *guess.
 func (s *Service) verify(g guarded, u *store.User, keyID string) (passed, error) {
+	switch {
+	case g.proof.CodeOnly:
+		return s.verifyCodeOnly(g, u, keyID)
+	case g.proof.Combined && u.TOTP != nil && g.second:
+		return s.verifyCombined(g, u, keyID)
+	}
 	p := passed{factor: FactorPassword, backup: -1}
 	rehash, err := s.Hasher.Verify(u.PasswordHash, g.proof.Password)
 	if err != nil {
@@ -422,6 +456,13 @@ func (s *Service) settle(g guarded, r reservation, cause error) error {
 	}
 	var d *duplicate
 	if errors.As(cause, &d) {
+		if d.detail != "" {
+			if err := s.Store.Update(func(tx *store.Tx) error {
+				return s.audit(tx, store.AuditEntry{Event: EvLoginFail, User: g.name, Factor: FactorTOTP, Detail: d.detail})
+			}); err != nil {
+				return err
+			}
+		}
 		return d.err
 	}
 	return cause
@@ -507,7 +548,7 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 			f.Backup.Hashes[p.backup] = nil
 			f.Backup.LastUsed = p.backupHash
 		}
-		if g.clears {
+		if g.clears && !p.unchecked {
 			f.Failures = 0
 			f.LockedUntil = time.Time{}
 		} else {
@@ -524,7 +565,11 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 		}
 		res.BackupLeft = f.Backup.Left()
 		if g.op == "" {
-			if err := s.audit(tx, store.AuditEntry{Event: EvLoginOK, User: f.Name, Factor: p.factor}); err != nil {
+			e := store.AuditEntry{Event: EvLoginOK, User: f.Name, Factor: p.factor}
+			if p.unchecked {
+				e.Detail = "code-only system login of a user without 2fa, allowed"
+			}
+			if err := s.audit(tx, e); err != nil {
 				return err
 			}
 		}
