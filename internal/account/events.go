@@ -16,9 +16,12 @@ const (
 	EvEnable       = "2fa.enable"
 	EvDisable      = "2fa.disable"
 	EvReset        = "2fa.reset"
+	EvImport2FA    = "2fa.import"
+	EvSync         = "2fa.sync"
 	EvCodesRegen   = "codes.regen"
 	EvKeyRotate    = "key.rotate"
 	FactorPassword = "password"
 	FactorTOTP     = "code"
 	FactorBackup   = "backup code"
+	FactorNone     = "none"
 )

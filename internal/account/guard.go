@@ -21,6 +21,12 @@ type Proof struct {
 	// AskCode is called at most once, after the password is verified, when
 	// the account has 2FA on and Code is empty.
 	AskCode func() (string, error)
+	// Combined means Password holds the password immediately followed by
+	// the code, as one PAM prompt takes it (FreeIPA's convention).
+	Combined bool
+	// CodeOnly means the first factor was established by someone else (a
+	// PAM stack's pam_unix, an SSH key): only Code is checked.
+	CodeOnly bool
 }
 
 // Denial messages. One message covers an unknown name, a wrong password and
@@ -46,6 +52,8 @@ type guarded struct {
 	// need checks the state the operation needs, on the record as read,
 	// before the attempt is counted.
 	need func(u *store.User) error
+	// allowNo2FA lets a code-only login of a user without 2FA through.
+	allowNo2FA bool
 	// key says the operation opens sealed secrets: a key file that cannot
 	// be used is reported before the attempt is counted. keyCreate lets a
 	// database without sealed secrets get a key file later.
@@ -66,9 +74,13 @@ type guess struct {
 
 func (g *guess) Error() string { return g.err.Error() }
 
-// duplicate is a second submit of the code just accepted: refused, but not
-// a guess, so the attempt is given back.
-type duplicate struct{ err error }
+// duplicate is a refusal that is not a guess, so the attempt is given back:
+// a second submit of the code just accepted, or a system login that the
+// account cannot take (detail, audited).
+type duplicate struct {
+	err    error
+	detail string
+}
 
 func (d *duplicate) Error() string { return d.err.Error() }
 
@@ -96,6 +108,9 @@ type passed struct {
 	backup     int    // index of the backup code used, or -1
 	backupHash []byte // its hash
 	newHash    string // the password re-hashed with current parameters
+	// unchecked: nothing was verified (a code-only system login of a user
+	// without 2FA, allowed by the rollout), so the count is not cleared.
+	unchecked bool
 }
 
 func (g guarded) label() string {
@@ -106,6 +121,10 @@ func (g guarded) label() string {
 }
 
 func (g guarded) deniedPassword() error {
+	if g.proof.CodeOnly {
+		// Without a password, every refusal looks like a wrong code.
+		return g.deniedCode()
+	}
 	if g.op == "" {
 		return apperr.New(apperr.Denied, msgDenied)
 	}
@@ -241,7 +260,8 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 func (s *Service) checkKey(g guarded, u *store.User, keyID string) error {
 	need := g.key
 	if u.TOTP != nil && g.second && g.proof.Code != "" {
-		_, kind, err := otp.ParseAny(g.proof.Code)
+		scratch := u.Backup != nil && u.Backup.Kind == store.BackupScratch
+		_, kind, err := otp.ParseFor(g.proof.Code, totpParams(u.TOTP).Digits, scratch)
 		need = need || (err == nil && kind == otp.CodeTOTP)
 	}
 	if !need {
@@ -258,7 +278,16 @@ func (s *Service) checkKey(g guarded, u *store.User, keyID string) error {
 // as a wrong password is answered, after the same work: a hash, then one
 // write (the audit entry).
 func (s *Service) refuse(g guarded, why string) error {
-	s.Hasher.Dummy(g.proof.Password)
+	switch {
+	case g.proof.CodeOnly:
+		// A code-only login hashes no password.
+	case g.proof.Combined:
+		for range max(1, len(splitCombined(g.proof.Password, otp.Digits, false))) {
+			s.Hasher.Dummy(g.proof.Password)
+		}
+	default:
+		s.Hasher.Dummy(g.proof.Password)
+	}
 	err := s.Store.Update(func(tx *store.Tx) error {
 		e := store.AuditEntry{Event: EvLoginFail, Factor: FactorPassword, Detail: g.detail(why)}
 		if why != "unknown user" {
@@ -277,6 +306,12 @@ func (s *Service) refuse(g guarded, why string) error {
 // verify checks the password, then the second factor when the operation
 // and the account need one. Wrong answers come back as *guess.
 func (s *Service) verify(g guarded, u *store.User, keyID string) (passed, error) {
+	switch {
+	case g.proof.CodeOnly:
+		return s.verifyCodeOnly(g, u, keyID)
+	case g.proof.Combined && u.TOTP != nil && g.second:
+		return s.verifyCombined(g, u, keyID)
+	}
 	p := passed{factor: FactorPassword, backup: -1}
 	rehash, err := s.Hasher.Verify(u.PasswordHash, g.proof.Password)
 	if err != nil {
@@ -317,30 +352,73 @@ func (s *Service) secondFactor(g guarded, u *store.User, keyID string) (passed, 
 			return p, &guess{factor: FactorTOTP, detail: g.detail("no code given"), err: err}
 		}
 	}
-	c, kind, err := otp.ParseAny(code)
+	params := totpParams(u.TOTP)
+	scratch := u.Backup != nil && u.Backup.Kind == store.BackupScratch
+	c, kind, err := otp.ParseFor(code, params.Digits, scratch)
 	if err != nil {
 		return p, &guess{factor: FactorTOTP, detail: g.detail("malformed code"), err: apperr.New(apperr.Invalid, "%s: %v", g.label(), err)}
 	}
-	if kind == otp.CodeBackup {
+	if kind == otp.CodeBackup || kind == otp.CodeScratch {
 		return s.backupFactor(g, u, c)
 	}
 	plain, err := s.openSecret(keyID, u.Name, u.TOTP.Secret)
 	if err != nil {
 		return p, err
 	}
-	step, err := otp.Check(plain, c, s.now(), u.LastStep)
+	step, err := params.Verify(plain, c, s.now(), u.TOTP.Offset, u.LastStep)
 	switch {
 	case errors.Is(err, otp.ErrReplay) && step == u.LastStep:
 		return p, &duplicate{err: g.dupCode()}
 	case errors.Is(err, otp.ErrReplay):
 		return p, &guess{factor: FactorTOTP, detail: g.detail("replayed code"), err: g.deniedCode()}
 	case errors.Is(err, otp.ErrWrongCode):
-		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: g.deniedCode()}
+		if scratch && len(c) == otp.ScratchDigits {
+			// 8-digit TOTP codes and scratch codes look alike.
+			return s.backupFactor(g, u, c)
+		}
+		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: s.driftHint(g.deniedCode(), g.label(), params, u.TOTP.Offset, plain, c)}
 	case err != nil:
 		return p, err
 	}
 	p.step = step
 	return p, nil
+}
+
+// DriftRadius is how far, in time, a wrong code is looked for to tell a
+// device whose clock is off from a wrong code, and how far a resync looks.
+const DriftRadius = 15 * time.Minute
+
+// driftHint adds to a wrong code's answer how far off the device's clock
+// seems (from where a resync last put it), when the code matches a step
+// within DriftRadius. It is only given after the password was verified;
+// the code is not accepted.
+func (s *Service) driftHint(denied error, label string, params otp.Params, offset int64, secret, code string) error {
+	params = params.Norm()
+	radius := int64(DriftRadius/time.Second) / int64(params.Period)
+	d, ok := params.Drift(secret, code, s.now(), radius)
+	d -= offset
+	if !ok || d >= -otp.Skew && d <= otp.Skew {
+		return denied
+	}
+	return apperr.New(apperr.Denied, "%s: the code is from a clock about %s: check the time on the device, or resynchronise it with 2fa sync",
+		label, driftWords(d*int64(params.Period)))
+}
+
+// driftWords says how far off a clock is: "3 minutes ahead", "40 seconds ago".
+func driftWords(secs int64) string {
+	dir := "ahead"
+	if secs < 0 {
+		dir, secs = "behind", -secs
+	}
+	if secs < 90 {
+		return fmt.Sprintf("%d seconds %s", secs, dir)
+	}
+	return fmt.Sprintf("%d minutes %s", (secs+30)/60, dir)
+}
+
+// totpParams are the code parameters of an enabled secret.
+func totpParams(t *store.TOTP) otp.Params {
+	return otp.Params{Digits: t.Digits, Period: t.Period, Algorithm: t.Algorithm}.Norm()
 }
 
 func (s *Service) backupFactor(g guarded, u *store.User, code string) (passed, error) {
@@ -380,6 +458,13 @@ func (s *Service) settle(g guarded, r reservation, cause error) error {
 	}
 	var d *duplicate
 	if errors.As(cause, &d) {
+		if d.detail != "" {
+			if err := s.Store.Update(func(tx *store.Tx) error {
+				return s.audit(tx, store.AuditEntry{Event: EvLoginFail, User: g.name, Factor: FactorTOTP, Detail: d.detail})
+			}); err != nil {
+				return err
+			}
+		}
 		return d.err
 	}
 	return cause
@@ -465,7 +550,7 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 			f.Backup.Hashes[p.backup] = nil
 			f.Backup.LastUsed = p.backupHash
 		}
-		if g.clears {
+		if g.clears && !p.unchecked {
 			f.Failures = 0
 			f.LockedUntil = time.Time{}
 		} else {
@@ -482,7 +567,11 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 		}
 		res.BackupLeft = f.Backup.Left()
 		if g.op == "" {
-			if err := s.audit(tx, store.AuditEntry{Event: EvLoginOK, User: f.Name, Factor: p.factor}); err != nil {
+			e := store.AuditEntry{Event: EvLoginOK, User: f.Name, Factor: p.factor}
+			if p.unchecked {
+				e.Detail = "code-only system login of a user without 2fa, allowed"
+			}
+			if err := s.audit(tx, e); err != nil {
 				return err
 			}
 		}

@@ -36,6 +36,16 @@ type User struct {
 type TOTP struct {
 	Secret    []byte    `json:"secret"` // sealed with the key file's key
 	EnabledAt time.Time `json:"enabled_at"`
+	// Digits, Period and Algorithm are set for imported secrets whose
+	// parameters are not the defaults (6, 30 s, SHA1).
+	Digits    int    `json:"digits,omitempty"`
+	Period    int    `json:"period,omitempty"`
+	Algorithm string `json:"algorithm,omitempty"`
+	// Offset is how many time steps the device's clock is off, measured by
+	// a resync; codes are checked around the shifted step.
+	Offset int64 `json:"offset,omitempty"`
+	// Source says where an imported secret came from.
+	Source string `json:"source,omitempty"`
 }
 
 // Pending is an enrollment waiting for its first code.
@@ -57,7 +67,13 @@ type BackupSet struct {
 	// LastUsed is the hash of the code used last, so a double submit of it
 	// is told from a guess.
 	LastUsed []byte `json:"last_used,omitempty"`
+	// Kind is "scratch" for 8-digit scratch codes imported from
+	// google-authenticator-libpam, "" for authctl's own codes.
+	Kind string `json:"kind,omitempty"`
 }
+
+// BackupScratch is the Kind of imported scratch codes.
+const BackupScratch = "scratch"
 
 // Left counts the unused codes.
 func (b *BackupSet) Left() int {
