@@ -250,7 +250,7 @@ func pskcToken(c pskcCandidate) (Token, []string, error) {
 	if v, err := pskcInt(k.Data.TimeDrift, "TimeDrift"); err != nil {
 		return Token{}, nil, err
 	} else if v != 0 {
-		warns = append(warns, fmt.Sprintf("the PSKC key's clock drifts by %d steps (TimeDrift), which authctl does not correct: codes more than one step off are refused", v))
+		warns = append(warns, fmt.Sprintf("the PSKC key's clock drifts by %d steps (TimeDrift); authctl starts without an offset and accepts one step either side, so the device may need resynchronising", v))
 	}
 	// Policies that change what the user types.
 	if k.Policy.PINPolicy != nil {
