@@ -139,7 +139,7 @@ func Parse(data []byte, format, serial string, allowShort bool) (Token, []string
 		return Token{}, nil, ErrTooLarge
 	}
 	if serial != "" && format != PSKC {
-		return Token{}, nil, fmt.Errorf("a serial number picks a key of a PSKC file; a %s file holds one key", format)
+		return Token{}, nil, fmt.Errorf("a serial number picks a key of a PSKC file; %s files hold one key", format)
 	}
 	var (
 		t     Token

@@ -487,6 +487,7 @@ func TestParsePSKC(t *testing.T) {
 		{name: "text after", in: pskcDoc(pskcKeyXML("", pskcSecret, "")) + "\nhello", err: "text after"},
 		{name: "ISO-8859-1", in: `<?xml version="1.0" encoding="ISO-8859-1"?>` + "\n" + `<KeyContainer/>`, err: "cannot be read as XML (line 1)"},
 		{name: "empty", in: "", err: "holds no XML element"},
+		{name: "text", in: "otpauth://totp/a?secret=MTIzNDU2", err: "does not start with an XML element"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -543,7 +544,7 @@ func TestParseSerials(t *testing.T) {
 	}
 	// A serial number belongs to PSKC files only.
 	for _, f := range []string{GoogleAuthenticator, Otpauth} {
-		if _, _, err := Parse([]byte("x"), f, "7", false); err == nil || !strings.Contains(err.Error(), "holds one key") {
+		if _, _, err := Parse([]byte("x"), f, "7", false); err == nil || !strings.Contains(err.Error(), "files hold one key") {
 			t.Errorf("%s with a serial: %v", f, err)
 		}
 	}

@@ -131,6 +131,10 @@ func decodePSKC(data []byte, c *pskcContainer) error {
 			return xmlError(d, err)
 		}
 		switch tok := tok.(type) {
+		case xml.CharData:
+			if len(bytes.TrimSpace(tok)) > 0 {
+				return errors.New("not a PSKC file: it does not start with an XML element")
+			}
 		case xml.Directive:
 			return errors.New("the PSKC file has a DOCTYPE or another XML directive; PSKC files have none")
 		case xml.StartElement:
