@@ -120,6 +120,9 @@ func decodePSKC(data []byte, c *pskcContainer) error {
 	if len(data) > MaxFile {
 		return ErrTooLarge
 	}
+	if t := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\ufeff")), " \t\r\n"); len(t) > 0 && t[0] != '<' {
+		return errors.New("not a PSKC file: it does not start with an XML element")
+	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	for {
