@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -358,4 +359,59 @@ func TestMigrateRefusals(t *testing.T) {
 	r = e.must(0, uri(short), "2fa", "import", "judy", "-", "--allow-short-secrets")
 	wantStderr(t, r, "warning: the secret is only 64 bits, below the 128 recommended")
 	e.must(0, pw+"\n", "login", "judy", "--password-stdin", "--code", short.code(t))
+}
+
+// The loop of docs/migrating.md works as printed (with the test's /home and
+// a sudo that just runs the command): every user with a file is imported,
+// the others are reported and skipped, and the loop goes on.
+func TestMigratingGuideLoop(t *testing.T) {
+	t.Parallel()
+	script, ok := testedBlocks(t, "migrating.md")["google-authenticator"]
+	if !ok || !strings.Contains(script, "/home/*/.google_authenticator") {
+		t.Fatal("docs/migrating.md has no tested google-authenticator loop")
+	}
+	const pw = "correct horse battery"
+	e := newEnv(t)
+	shims := filepath.Join(e.dir, "bin")
+	writeFile(t, filepath.Join(shims, "sudo"), []byte("#!/bin/sh\nexec \"$@\"\n"))
+	if err := os.Chmod(filepath.Join(shims, "sudo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]otpKey{}
+	for _, u := range []string{"kim", "lee"} {
+		e.addUser(u, pw)
+		keys[u] = newOTPKey(t, 20, "SHA1", 6, 30)
+		e.gaFile(u, keys[u], "12345678")
+	}
+	e.addUser("max", pw) // no file
+	e.addUser("ned", pw) // a HOTP file: refused, the loop goes on
+	writeFile(t, filepath.Join(e.dir, "home", "ned", ".google_authenticator"), []byte(keys["kim"].base32()+"\n\" HOTP_COUNTER 1\n"))
+	e.gaFile("olga", keys["kim"]) // no such authctl user
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", strings.ReplaceAll(script, "/home/", filepath.Join(e.dir, "home")+"/"))
+	c.Dir = e.dir
+	c.Env = append(e.environ(), "PATH="+shims+string(os.PathListSeparator)+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil {
+		t.Fatalf("the guide's loop failed: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
+	}
+	if got := out.String(); !strings.Contains(got, "kim: imported\n") || !strings.Contains(got, "lee: imported\n") || strings.Contains(got, "ned: imported") {
+		t.Errorf("the loop printed:\n%s", got)
+	}
+	for _, want := range []string{"ned: NOT imported", "counter-based codes (HOTP_COUNTER)", "olga: NOT imported", "no such user: olga"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("the loop's stderr does not mention %q:\n%s", want, errb.String())
+		}
+	}
+	for _, u := range []string{"kim", "lee"} {
+		e.must(0, pw+"\n", "login", u, "--password-stdin", "--code", keys[u].code(t))
+	}
+	for _, u := range []string{"max", "ned"} {
+		if e.status(u).Enabled {
+			t.Errorf("%s has 2fa on after the loop", u)
+		}
+	}
 }
