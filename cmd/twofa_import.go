@@ -95,6 +95,8 @@ type twofaImportJSON struct {
 	Period      int      `json:"period"`
 	Algorithm   string   `json:"algorithm"`
 	Serial      string   `json:"serial,omitempty"`
+	Issuer      string   `json:"issuer,omitempty"`  // as the file names them, to check
+	Account     string   `json:"account,omitempty"` // it was the right user's file
 	BackupCodes int      `json:"backup_codes"`
 	Warnings    []string `json:"warnings"`
 }
@@ -140,7 +142,7 @@ func runTwoFAImport(o *twofaImportOptions) error {
 	}
 	if o.JSON {
 		return writeJSON(io.Out, twofaImportJSON{User: o.Name, Format: format, Digits: tok.Digits, Period: tok.Period,
-			Algorithm: tok.Algorithm, Serial: tok.Serial, BackupCodes: n, Warnings: append([]string{}, warns...)})
+			Algorithm: tok.Algorithm, Serial: tok.Serial, Issuer: tok.Issuer, Account: tok.Account, BackupCodes: n, Warnings: append([]string{}, warns...)})
 	}
 	regen := fmt.Sprintf("\"authctl 2fa codes regen %s\"", o.Name)
 	if n > 0 {

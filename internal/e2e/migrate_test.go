@@ -160,10 +160,13 @@ func TestMigrateOtpauthURI(t *testing.T) {
 		Digits      int      `json:"digits"`
 		Period      int      `json:"period"`
 		Algorithm   string   `json:"algorithm"`
+		Issuer      string   `json:"issuer"`
+		Account     string   `json:"account"`
 		BackupCodes int      `json:"backup_codes"`
 		Warnings    []string `json:"warnings"`
 	}](t, r.stdout)
-	if got.User != "bob" || got.Format != "otpauth" || got.Digits != 8 || got.Period != 60 || got.Algorithm != "SHA256" || got.BackupCodes != 0 || len(got.Warnings) != 0 {
+	if got.User != "bob" || got.Format != "otpauth" || got.Digits != 8 || got.Period != 60 || got.Algorithm != "SHA256" ||
+		got.Issuer != "ACME Co & Sons" || got.Account != "bob+ops@example.com" || got.BackupCodes != 0 || len(got.Warnings) != 0 {
 		t.Errorf("2fa import -o json: %s", r.stdout)
 	}
 	if r.stderr != "" {
