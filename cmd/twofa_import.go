@@ -14,6 +14,7 @@ import (
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/fsutil"
 	"github.com/authctl/authctl/internal/migrate"
+	"github.com/authctl/authctl/internal/term"
 )
 
 type twofaImportOptions struct {
@@ -49,6 +50,9 @@ new QR code. FILE ("-" reads standard input) is one of:
     pskc                  a PSKC key container (RFC 6030) with plain values,
                           as token vendors and FreeIPA use; --serial picks
                           one key of a file that holds several
+
+At a terminal, "-" asks for an otpauth URI to paste, without echo, so that
+the secret lands in no file, no shell history and no scrollback.
 
 The format is detected from the content unless --format says it. Counter-based
 (HOTP) keys and encrypted PSKC files are refused. FILE must be a regular file
@@ -173,9 +177,17 @@ func (o *twofaImportOptions) read() ([]byte, error) {
 		}
 		return data, nil
 	}
-	if io.InTTY {
-		// Pasting a URI keeps it out of files and shell history.
-		fmt.Fprintln(io.Err, "Paste the otpauth URI or the file's content, then press Ctrl-D on a new line:")
+	if io.CanPrompt() {
+		// A person pastes a URI: one line, not echoed, so that the secret is
+		// in no file, no shell history and no scrollback.
+		s, err := io.Password("Paste the otpauth URI (it is not shown): ")
+		switch {
+		case err == term.ErrNoInput:
+			return nil, apperr.New(apperr.Invalid, "no otpauth URI was pasted; nothing was changed")
+		case err != nil:
+			return nil, err
+		}
+		return []byte(s), nil
 	}
 	data, err := goio.ReadAll(goio.LimitReader(io.In, migrate.MaxFile+1))
 	switch {

@@ -122,3 +122,25 @@ func TestTwoFAImportRefusals(t *testing.T) {
 		t.Errorf("a refused import touched the data directory: %v", err)
 	}
 }
+
+// At a terminal, "-" asks for the URI (without echo on a real terminal)
+// and reads one line.
+func TestTwoFAImportPaste(t *testing.T) {
+	configEnv(t)
+	io, out, errb := term.Test("otpauth://hotp/alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n", true)
+	root := NewRootCmd(NewApp(io))
+	root.SetArgs([]string{"2fa", "import", "alice", "-"})
+	err := root.Execute()
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "standard input: the otpauth URI is for counter-based codes") {
+		t.Errorf("pasted hotp URI: %v", err)
+	}
+	if !strings.Contains(errb.String(), "Paste the otpauth URI (it is not shown): ") || out.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q", out, errb)
+	}
+	io, _, _ = term.Test("", true)
+	root = NewRootCmd(NewApp(io))
+	root.SetArgs([]string{"2fa", "import", "alice", "-"})
+	if err := root.Execute(); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "no otpauth URI was pasted") {
+		t.Errorf("nothing pasted: %v", err)
+	}
+}
