@@ -133,14 +133,6 @@ func runImport(o *importOptions) error {
 	if err != nil {
 		return importReadErr(o.File, err)
 	}
-	// Until account.Import seals Record.TOTPSecret, importing such a file
-	// would turn users who had 2FA into password-only users without a
-	// word: refuse it. Remove this once the secret is sealed there.
-	for _, r := range recs {
-		if r.TOTPSecret != "" {
-			return apperr.New(apperr.Invalid, "line %d: totp_secret is not imported by this build yet; nothing was imported (bring those users' secrets in with \"authctl 2fa import\")", r.Line)
-		}
-	}
 	for _, r := range recs {
 		for _, w := range r.Warnings {
 			fmt.Fprintf(io.Err, "authctl: warning: %s\n", importer.Problem{Line: r.Line, Name: r.Name, Err: w})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/importer"
@@ -116,6 +117,24 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 	}
 	res.Skipped = probs
 
+	// Secrets from a totp_secret column are sealed with the key file, as
+	// enrolled ones are; the key is opened (or made) once.
+	var sealer *secret.Sealer
+	for _, r := range valid {
+		if r.TOTPSecret == "" {
+			continue
+		}
+		keyID := ""
+		if err := s.Store.View(func(tx *store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil && !isNoDatabase(err) {
+			return res, err
+		}
+		var err error
+		if sealer, err = s.Keys.Open(keyID, true); err != nil {
+			return res, err
+		}
+		break
+	}
+
 	// Hash plain passwords on every core.
 	users := make([]*store.User, len(valid))
 	now := s.now()
@@ -145,7 +164,14 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 					}
 					hash = h
 				}
-				users[i] = &store.User{Name: r.Name, PasswordHash: hash, CreatedAt: now, PasswordAt: now}
+				u := &store.User{Name: r.Name, PasswordHash: hash, CreatedAt: now, PasswordAt: now}
+				if r.TOTPSecret != "" {
+					if err := s.importSecret(u, sealer, r.TOTPSecret, now); err != nil {
+						errOnce.Do(func() { firstErr = err })
+						continue
+					}
+				}
+				users[i] = u
 				progress()
 			}
 		}()
@@ -171,6 +197,16 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 		written, hashed := 0, 0
 		err := s.Store.Update(func(tx *store.Tx) error {
 			written, hashed = 0, 0
+			if sealer != nil {
+				switch id := tx.KeyID(); {
+				case id == "":
+					if err := tx.SetKeyID(sealer.ID()); err != nil {
+						return err
+					}
+				case id != sealer.ID():
+					return apperr.New(apperr.Env, "the key file changed during the import (key rotated?); nothing more was imported")
+				}
+			}
 			for _, u := range batch {
 				if tx.HasUser(u.Name) {
 					// Added by another process since validation.
@@ -198,6 +234,28 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 		}
 	}
 	return res, nil
+}
+
+// importSecret turns 2FA on for a new user u with an imported base32
+// secret, sealed for u's name, and no backup codes yet (the user makes a
+// set with 2fa codes regen).
+func (s *Service) importSecret(u *store.User, sealer *secret.Sealer, b32 string, now time.Time) error {
+	raw, err := secretBytes(b32, true) // the importer checked its length
+	if err != nil {
+		return err
+	}
+	sealed, err := sealer.Seal([]byte(b32NoPad.EncodeToString(raw)), secretAD(u.Name))
+	if err != nil {
+		return err
+	}
+	salt := make([]byte, 16)
+	if _, err := s.Rand.Read(salt); err != nil {
+		return err
+	}
+	p := s.CodeParams
+	u.TOTP = &store.TOTP{Secret: sealed, EnabledAt: now, Source: "user import"}
+	u.Backup = &store.BackupSet{Salt: salt, Memory: p.Memory, Time: p.Time, Threads: p.Threads, GeneratedAt: now, Hashes: [][]byte{}}
+	return nil
 }
 
 func hasInvalid(probs []importer.Problem) bool {
