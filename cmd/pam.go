@@ -30,13 +30,16 @@ func newPamCmd(app *App, runF func(*pamOptions) error) *cobra.Command {
 		Short: "Check a login handed over by Linux-PAM's pam_exec",
 		Long: `Check the login that Linux-PAM's pam_exec module hands over with its
 expose_authtok option: the user name from PAM_USER, and what the user typed on
-standard input. Put it on an auth line of a PAM service such as sudo or sshd:
+standard input. In a PAM service such as /etc/pam.d/sudo or /etc/pam.d/sshd,
+instead of "@include common-auth":
 
-    auth required pam_exec.so expose_authtok quiet seteuid /usr/bin/authctl pam
+    auth  [success=1 ignore=1 default=ignore]  pam_exec.so expose_authtok quiet seteuid /usr/bin/authctl pam
+    auth  requisite                            pam_deny.so
+    auth  required                             pam_permit.so
 
 A user with 2FA on types the password immediately followed by the 6-digit code
-from the authenticator app, or by a backup code ("s3cret-pass492039"); a
-user without 2FA types the password alone. Everything login enforces applies:
+from the authenticator app, or by a backup code ("s3cret-pass492039"); a user
+without 2FA types the password alone. Everything login enforces applies:
 throttling, one use per code, the audit trail, and the same answer for an
 unknown user as for a wrong password.
 
@@ -53,15 +56,15 @@ environment is not to be trusted. Settings come from the system config file
 /etc/authctl/config.yaml, --config and flags on the pam line, and db and
 key-file must be set there, as absolute paths. It prints nothing on stdout;
 on failure one "authctl: ..." line goes to stderr (pam_exec's log= file) and
-the exit code is not 0. See docs/pam.md for ready-to-use stacks.`,
-		Example: `  # /etc/pam.d/sudo: password and code in one prompt
-  auth required pam_exec.so expose_authtok quiet seteuid /usr/bin/authctl pam
+the exit code is not 0. See docs/pam.md for the sudo and sshd stacks.`,
+		Example: `  # /etc/pam.d/sudo: password and code at sudo's prompt (with the two lines above)
+  auth  [success=1 ignore=1 default=ignore]  pam_exec.so expose_authtok quiet seteuid /usr/bin/authctl pam
 
   # /etc/pam.d/sshd after a public key: the code alone
-  auth required pam_exec.so expose_authtok quiet seteuid /usr/bin/authctl pam --code-only
+  auth  [success=1 ignore=1 default=ignore]  pam_exec.so expose_authtok quiet /usr/bin/authctl pam --code-only
 
   # try it by hand (pam_exec writes no newline)
-  printf '%s%s' "$PASSWORD" "$CODE" | PAM_USER=alice authctl pam --db /var/lib/authctl/authctl.db --key-file /etc/authctl/key`,
+  printf '%s' "$PASSWORD$CODE" | PAM_USER=alice authctl pam`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.User = app.Getenv("PAM_USER")
@@ -92,6 +95,11 @@ func runPam(o *pamOptions) error {
 	if err != nil {
 		return err
 	}
+	if secret == "" && !(o.CodeOnly && o.AllowNo2FA) {
+		// Nothing to check, and no guess: refused without counting. A
+		// rollout stack lets a user without 2FA pass on an empty answer.
+		return apperr.New(apperr.Invalid, "no secret on standard input (pam_exec needs expose_authtok)")
+	}
 	svc, err := o.App.Service(false)
 	if err != nil {
 		return err
@@ -109,7 +117,8 @@ func runPam(o *pamOptions) error {
 // the bytes the user typed, without a newline, then end of input. One
 // trailing NUL (older pam_exec wrote the C string's terminator) or one
 // line ending (a hand-run test with echo) is dropped. More than
-// maxPAMSecret bytes is refused without reading the rest.
+// maxPAMSecret bytes is refused without reading the rest. An empty secret
+// is the caller's to judge.
 func readPAMSecret(r io.Reader) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxPAMSecret+1))
 	if err != nil {
@@ -125,9 +134,6 @@ func readPAMSecret(r io.Reader) (string, error) {
 		b = b[:len(b)-2]
 	case bytes.HasSuffix(b, []byte("\n")):
 		b = b[:len(b)-1]
-	}
-	if len(b) == 0 {
-		return "", apperr.New(apperr.Invalid, "no secret on standard input (pam_exec needs expose_authtok)")
 	}
 	return string(b), nil
 }

@@ -28,9 +28,9 @@ func TestReadPAMSecret(t *testing.T) {
 		{name: "spaces are part of it", in: " pass word ", want: " pass word "},
 		{name: "at the cap", in: long, want: long},
 		{name: "over the cap", in: long + "x", kind: apperr.Invalid},
-		{name: "empty", in: "", kind: apperr.Invalid},
-		{name: "newline alone", in: "\n", kind: apperr.Invalid},
-		{name: "NUL alone", in: "\x00", kind: apperr.Invalid},
+		{name: "empty", in: "", want: ""},
+		{name: "newline alone", in: "\n", want: ""},
+		{name: "NUL alone", in: "\x00", want: ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := readPAMSecret(strings.NewReader(tt.in))
@@ -84,16 +84,19 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("input/output 
 // it is not run as pam_exec runs it.
 func TestRunPamRefuses(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		env  map[string]string
-		tty  bool
-		in   string
-		msg  string
+		name  string
+		env   map[string]string
+		tty   bool
+		in    string
+		msg   string
+		flags []string
 	}{
-		{"no PAM_USER", map[string]string{"PAM_TYPE": "auth"}, false, "hunter22", "PAM_USER is not set"},
-		{"account line", map[string]string{"PAM_USER": "alice", "PAM_TYPE": "account"}, false, "hunter22", "not account (PAM_TYPE)"},
-		{"terminal", map[string]string{"PAM_USER": "alice"}, true, "hunter22", "not from a terminal"},
-		{"no secret", map[string]string{"PAM_USER": "alice", "PAM_TYPE": "auth"}, false, "", "no secret on standard input"},
+		{"no PAM_USER", map[string]string{"PAM_TYPE": "auth"}, false, "hunter22", "PAM_USER is not set", nil},
+		{"account line", map[string]string{"PAM_USER": "alice", "PAM_TYPE": "account"}, false, "hunter22", "not account (PAM_TYPE)", nil},
+		{"terminal", map[string]string{"PAM_USER": "alice"}, true, "hunter22", "not from a terminal", nil},
+		{"no secret", map[string]string{"PAM_USER": "alice", "PAM_TYPE": "auth"}, false, "", "no secret on standard input", nil},
+		{"newline alone", map[string]string{"PAM_USER": "alice", "PAM_TYPE": "auth"}, false, "\n", "no secret on standard input", nil},
+		{"no code", map[string]string{"PAM_USER": "alice", "PAM_TYPE": "auth"}, false, "", "no secret on standard input", []string{"--code-only"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			configEnv(t)
@@ -102,7 +105,7 @@ func TestRunPamRefuses(t *testing.T) {
 			app.Getenv = func(k string) string { return tt.env[k] }
 			root := NewRootCmd(app)
 			// No database exists: reaching it would be a different error.
-			root.SetArgs([]string{"pam", "--db", "/nonexistent/authctl.db", "--key-file", "/nonexistent/key"})
+			root.SetArgs(append([]string{"pam", "--db", "/nonexistent/authctl.db", "--key-file", "/nonexistent/key"}, tt.flags...))
 			err := root.Execute()
 			if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("got %v, want an Invalid error saying %q", err, tt.msg)

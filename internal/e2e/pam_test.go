@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 var pamExecGlobs = []string{"/lib/*/security/pam_exec.so", "/usr/lib/*/security/pam_exec.so", "/lib/security/pam_exec.so", "/usr/lib/security/pam_exec.so", "/usr/lib64/security/pam_exec.so"}
 
 // needPAM returns pamtester's path. The PAM tests need root (they write
-// /etc/pam.d), pamtester and pam_exec.so; without them they skip, except
+// /etc/pam.d, and PAM runs authctl as root), pamtester and pam_exec.so; without them they skip, except
 // in CI (CI=true, as root), where a missing tool must not pass unnoticed.
 func needPAM(t testing.TB) string {
 	t.Helper()
@@ -48,9 +49,9 @@ func needPAM(t testing.TB) string {
 	return p
 }
 
-// pamStack is a PAM service whose only auth line runs the built authctl
-// through pam_exec, as docs/pam.md shows, with log= capturing what authctl
-// writes (stdout and stderr).
+// pamStack is a PAM service whose auth lines are a stack that docs/pam.md
+// shows, with the built authctl for /usr/bin/authctl and log= capturing what
+// authctl writes (stdout and stderr).
 type pamStack struct {
 	t       testing.TB
 	tester  string
@@ -59,32 +60,67 @@ type pamStack struct {
 	logSeen int
 }
 
-// pamStack writes /etc/pam.d/authctl-test-RANDOM running `authctl pam
-// ARGS...`, removed when the test ends. pam_exec passes authctl no
-// environment but PAM_SERVICE, PAM_USER and PAM_TYPE: no HOME, no XDG_*.
-func (e *env) pamStack(tester string, args ...string) *pamStack {
+// docStack returns the PAM lines docs/pam.md shows after
+// "<!-- tested: NAME -->".
+func docStack(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "pam.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- tested: " + regexp.QuoteMeta(name) + " -->\n```text\n(.*?)```").FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("docs/pam.md has no tested block %q", name)
+	}
+	return string(m[1])
+}
+
+// pamStack writes /etc/pam.d/authctl-test-RANDOM with the stack docs/pam.md
+// shows under doc, running `authctl pam ... ARGS...`; the file is removed
+// when the test ends. pam_exec passes authctl no environment but the PAM
+// one (empty here), PAM_SERVICE, PAM_USER and PAM_TYPE: no HOME, no XDG_*.
+func (e *env) pamStack(tester, doc string, args ...string) *pamStack {
 	e.t.Helper()
 	var rnd [8]byte
 	rand.Read(rnd[:])
-	s := &pamStack{t: e.t, tester: tester, service: "authctl-test-" + hex.EncodeToString(rnd[:]), log: filepath.Join(e.dir, "pam-"+hex.EncodeToString(rnd[:4])+".log")}
-	line := "auth required pam_exec.so expose_authtok quiet log=" + s.log + " " + bin + " pam " + strings.Join(args, " ") + "\n"
+	id := hex.EncodeToString(rnd[:])
+	s := &pamStack{t: e.t, tester: tester, service: "authctl-test-" + id, log: filepath.Join(e.dir, "pam-"+id+".log")}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(docStack(e.t, doc)), "\n") {
+		if strings.Contains(l, "pam_exec.so") {
+			if !strings.Contains(l, " quiet ") || !strings.Contains(l, " /usr/bin/authctl pam") {
+				e.t.Fatalf("docs/pam.md's %s line is not the expected shape: %q", doc, l)
+			}
+			l = strings.Replace(l, " quiet ", " quiet log="+s.log+" ", 1)
+			l = strings.Replace(l, " /usr/bin/authctl pam", " "+bin+" pam", 1)
+			l += " " + strings.Join(args, " ")
+		}
+		lines = append(lines, l)
+	}
 	path := filepath.Join("/etc/pam.d", s.service)
-	if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { os.Remove(path) })
 	return s
 }
 
-// auth runs `pamtester -v SERVICE USER authenticate` with secret typed at
-// its "Password: " prompt, and reports whether PAM authenticated the user.
+// auth runs `pamtester -v [-E VAR=VALUE...] SERVICE USER authenticate
+// setcred` with secret typed at its "Password: " prompt, and reports
+// whether PAM authenticated the user (and set credentials, as sshd asks).
 // It also checks what authctl wrote: nothing on success, one "authctl: "
-// line on failure, which it returns.
-func (s *pamStack) auth(user, secret string) (ok bool, line string) {
+// line on failure, which it returns. pamEnv goes into the PAM environment,
+// which pam_exec hands to authctl.
+func (s *pamStack) auth(user, secret string, pamEnv ...string) (ok bool, line string) {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := exec.CommandContext(ctx, s.tester, "-v", s.service, user, "authenticate")
+	args := []string{"-v"}
+	for _, kv := range pamEnv {
+		args = append(args, "-E", kv)
+	}
+	args = append(args, s.service, user, "authenticate", "setcred")
+	c := exec.CommandContext(ctx, s.tester, args...)
 	c.Stdin = strings.NewReader(secret + "\n")
 	c.Dir = "/"
 	var out bytes.Buffer
@@ -94,7 +130,7 @@ func (s *pamStack) auth(user, secret string) (ok bool, line string) {
 		s.t.Fatalf("pamtester: %v", err)
 	}
 	ok = err == nil
-	if ok != strings.Contains(out.String(), "successfully authenticated") {
+	if ok != strings.Contains(out.String(), "credential info has successfully been set") {
 		s.t.Fatalf("pamtester exit status and output disagree: %v\n%s", err, out.String())
 	}
 	logged, rerr := os.ReadFile(s.log)
@@ -120,9 +156,9 @@ func (s *pamStack) auth(user, secret string) (ok bool, line string) {
 }
 
 // want checks the outcome of one login through the stack.
-func (s *pamStack) want(ok bool, user, secret, what string) string {
+func (s *pamStack) want(ok bool, user, secret, what string, pamEnv ...string) string {
 	s.t.Helper()
-	got, line := s.auth(user, secret)
+	got, line := s.auth(user, secret, pamEnv...)
 	if got != ok {
 		verb := map[bool]string{true: "accepted", false: "refused"}
 		s.t.Errorf("%s: PAM %s the login, want it %s (%s)", what, verb[got], verb[ok], line)
@@ -141,7 +177,7 @@ func TestPAMPasswordAndCode(t *testing.T) {
 	e.addUser("alice", pw)
 	e.addUser("bob", pw)
 	bob, codes := e.enroll("bob", pw)
-	stack := e.pamStack(tester, "--db", e.db, "--key-file", e.key)
+	stack := e.pamStack(tester, "pam-stack", "--db", e.db, "--key-file", e.key)
 
 	stack.want(true, "alice", pw, "no 2fa, right password")
 	wrong := stack.want(false, "alice", "wrong horse battery", "no 2fa, wrong password")
@@ -192,7 +228,7 @@ func TestPAMLockout(t *testing.T) {
 	e.addUser("erin", pw)
 	erin, _ := e.enroll("erin", pw)
 	cfg := e.writeConfig("db: " + e.db + "\nkey-file: " + e.key + "\nlockout:\n  threshold: 3\n  delay: 10m\n  max-delay: 1h\n")
-	stack := e.pamStack(tester, "--config", cfg)
+	stack := e.pamStack(tester, "pam-stack", "--config", cfg)
 
 	stack.want(true, "dave", pw, "before the lock")
 	var wrong string
@@ -208,6 +244,23 @@ func TestPAMLockout(t *testing.T) {
 	}
 	e.must(0, "", "user", "unlock", "dave")
 	stack.want(true, "dave", pw, "after unlock")
+
+	// The PAM environment, which users may influence, chooses nothing: a
+	// database of the user's own, named in AUTHCTL_DB (which would override
+	// the config file's db), AUTHCTL_CONFIG or HOME, is not used.
+	mine := newEnv(t)
+	mine.addUser("dave", "my own chosen password")
+	mine.writeConfig("db: " + mine.db + "\nkey-file: " + mine.key + "\n")
+	stack.want(false, "dave", "my own chosen password", "AUTHCTL_DB in the PAM environment", "AUTHCTL_DB="+mine.db)
+	stack.want(false, "dave", "my own chosen password", "XDG_DATA_HOME and HOME in the PAM environment",
+		"XDG_DATA_HOME="+filepath.Join(mine.dir, "data"), "HOME="+mine.dir)
+	stack.want(true, "dave", pw, "the right password, AUTHCTL_LOCKOUT_THRESHOLD=100 in the PAM environment", "AUTHCTL_LOCKOUT_THRESHOLD=100")
+	for range 3 {
+		stack.want(false, "dave", "wrong horse battery", "wrong password, AUTHCTL_LOCKOUT_THRESHOLD=100 in the PAM environment", "AUTHCTL_LOCKOUT_THRESHOLD=100")
+	}
+	if u := e.show("dave"); !u.Locked {
+		t.Errorf("AUTHCTL_LOCKOUT_THRESHOLD in the PAM environment raised the config file's threshold: %+v", u)
+	}
 
 	for range 3 {
 		stack.want(false, "erin", pw+wrongCode(t, erin.secret), "2fa, wrong code")
@@ -226,8 +279,8 @@ func TestPAMCodeOnly(t *testing.T) {
 	e.addUser("alice", pw)
 	e.addUser("carol", pw)
 	carol, codes := e.enroll("carol", pw)
-	stack := e.pamStack(tester, "--code-only", "--db", e.db, "--key-file", e.key)
-	rollout := e.pamStack(tester, "--code-only", "--allow-no-2fa", "--db", e.db, "--key-file", e.key)
+	stack := e.pamStack(tester, "pam-stack-code-only", "--db", e.db, "--key-file", e.key)
+	rollout := e.pamStack(tester, "pam-stack-code-only", "--allow-no-2fa", "--db", e.db, "--key-file", e.key)
 
 	code := carol.next()
 	stack.want(true, "carol", code, "code")
@@ -241,6 +294,8 @@ func TestPAMCodeOnly(t *testing.T) {
 	stack.want(false, "alice", pw, "no 2fa")
 	stack.want(false, "alice", "123456", "no 2fa, some code")
 	rollout.want(true, "alice", "123456", "no 2fa, --allow-no-2fa")
+	rollout.want(true, "alice", "", "no 2fa, --allow-no-2fa, an empty answer")
+	stack.want(false, "alice", "", "no 2fa, an empty answer")
 	rollout.want(false, "nobody-here", "123456", "unknown user, --allow-no-2fa")
 
 	if ev := e.audit(); !hasEvent(ev, auditJSON{Event: "login.ok", User: "alice", Factor: "none"}) {
