@@ -200,6 +200,20 @@ func TestPAMPasswordAndCode(t *testing.T) {
 		t.Errorf("an unknown user is answered %q, a wrong password %q", unknown, wrong)
 	}
 
+	// Without the key file, codes cannot be checked, but backup codes
+	// (hashed, not encrypted) and users without 2FA still work.
+	if err := os.Rename(e.key, e.key+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if line := stack.want(false, "bob", pw+wrongCode(t, bob.secret), "2fa, no key file"); !strings.Contains(line, "key file "+e.key+" is missing") {
+		t.Errorf("without the key file, a code is answered %q", line)
+	}
+	stack.want(true, "bob", pw+codes[2], "2fa, backup code, no key file")
+	stack.want(true, "alice", pw, "no 2fa, no key file")
+	if err := os.Rename(e.key+".away", e.key); err != nil {
+		t.Fatal(err)
+	}
+
 	ev := e.audit()
 	for _, want := range []auditJSON{
 		{Event: "login.ok", User: "alice", Factor: "password"},
@@ -211,8 +225,8 @@ func TestPAMPasswordAndCode(t *testing.T) {
 			t.Errorf("audit has no %+v entry", want)
 		}
 	}
-	if u := e.show("bob"); u.BackupCodesLeft != 6 {
-		t.Errorf("bob has %d backup codes left, want 6", u.BackupCodesLeft)
+	if u := e.show("bob"); u.BackupCodesLeft != 5 {
+		t.Errorf("bob has %d backup codes left, want 5", u.BackupCodesLeft)
 	}
 }
 
