@@ -134,6 +134,27 @@ func noInput(s string, err error) (string, error) {
 // at that prompt would tell the password was right for free).
 var errCodeInterrupted = &apperr.Error{Kind: apperr.Interrupted, Msg: "interrupted at the code prompt; this counts as a failed attempt"}
 
+// code reads one code for a command that asks for it itself: the next line
+// of standard input with --password-stdin, or a prompt.
+func (p *passwordSource) code(name, prompt string) (string, error) {
+	if p.stdin {
+		s, err := p.io.Line()
+		if err == term.ErrNoInput {
+			return "", apperr.New(apperr.Invalid, "give the codes for %s with --code or as the next lines of standard input", name)
+		}
+		return s, err
+	}
+	return noInput(p.io.Prompt(prompt))
+}
+
+// absDuration is d without its sign, rounded to the second.
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		d = -d
+	}
+	return d.Round(time.Second)
+}
+
 // codeAsker returns how a command gets the one-time code once the domain
 // asks for it: the next line of standard input with --password-stdin (the
 // line after the passwords), or a prompt on the terminal.

@@ -20,7 +20,8 @@ See docs/enrolling.md.`,
   authctl 2fa status alice
   authctl 2fa codes regen alice
   authctl 2fa disable alice
-  authctl 2fa reset alice --yes`,
+  authctl 2fa reset alice --yes
+  authctl 2fa sync alice`,
 		Args: exactArgs(0, "a subcommand"),
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
@@ -34,7 +35,7 @@ form xxxxx-xxxxx, each working once. "2fa status" shows how many are left.`,
 		RunE:    func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	codes.AddCommand(newCodesRegenCmd(app))
-	c.AddCommand(newEnableCmd(app, nil), codes, newDisableCmd(app), newStatusCmd(app), newResetCmd(app))
+	c.AddCommand(newEnableCmd(app, nil), codes, newDisableCmd(app), newStatusCmd(app), newResetCmd(app), newSyncCmd(app))
 	return c
 }
 

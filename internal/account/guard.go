@@ -376,7 +376,7 @@ func (s *Service) secondFactor(g guarded, u *store.User, keyID string) (passed, 
 			// 8-digit TOTP codes and scratch codes look alike.
 			return s.backupFactor(g, u, c)
 		}
-		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: s.driftHint(g.deniedCode(), g.label(), params, plain, c)}
+		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: s.driftHint(g.deniedCode(), g.label(), params, u.TOTP.Offset, plain, c)}
 	case err != nil:
 		return p, err
 	}
@@ -389,12 +389,14 @@ func (s *Service) secondFactor(g guarded, u *store.User, keyID string) (passed, 
 const DriftRadius = 15 * time.Minute
 
 // driftHint adds to a wrong code's answer how far off the device's clock
-// seems, when the code matches a step within DriftRadius. It is only given
-// after the password was verified; the code is not accepted.
-func (s *Service) driftHint(denied error, label string, params otp.Params, secret, code string) error {
+// seems (from where a resync last put it), when the code matches a step
+// within DriftRadius. It is only given after the password was verified;
+// the code is not accepted.
+func (s *Service) driftHint(denied error, label string, params otp.Params, offset int64, secret, code string) error {
 	params = params.Norm()
 	radius := int64(DriftRadius/time.Second) / int64(params.Period)
 	d, ok := params.Drift(secret, code, s.now(), radius)
+	d -= offset
 	if !ok || d >= -otp.Skew && d <= otp.Skew {
 		return denied
 	}

@@ -315,3 +315,66 @@ func StatusOf(u *store.User, now time.Time) Status {
 	}
 	return st
 }
+
+// SyncResult is the clock offset a resync measured.
+type SyncResult struct {
+	Steps  int64         // time steps the device is ahead (negative: behind)
+	Offset time.Duration // the same in time
+}
+
+// Sync resynchronises a device whose clock is off: with the password and
+// two consecutive codes from the device, found within DriftRadius of now,
+// it stores the device's offset, which later checks apply (±1 step around
+// it). Replay protection continues from the second code's step.
+func (s *Service) Sync(name string, proof Proof, code1, code2 string) (SyncResult, error) {
+	var res SyncResult
+	var step int64
+	_, err := s.guard(guarded{
+		name:  name,
+		op:    "2fa sync",
+		proof: Proof{Password: proof.Password},
+		need:  need2FA(true),
+		key:   true,
+		prepare: func(u *store.User, keyID string) error {
+			params := totpParams(u.TOTP)
+			c1, k1, err1 := otp.ParseFor(code1, params.Digits, false)
+			c2, k2, err2 := otp.ParseFor(code2, params.Digits, false)
+			if err1 != nil || err2 != nil || k1 != otp.CodeTOTP || k2 != otp.CodeTOTP {
+				return &guess{factor: FactorTOTP, detail: "2fa sync: malformed code",
+					err: apperr.New(apperr.Invalid, "2fa sync refused: give two codes of %d digits from the app, one after the other", params.Digits)}
+			}
+			plain, err := s.openSecret(keyID, u.Name, u.TOTP.Secret)
+			if err != nil {
+				return err
+			}
+			now := s.now()
+			radius := int64(DriftRadius/time.Second) / int64(params.Period)
+			found, ok := params.Resync(plain, c1, c2, now, radius)
+			if !ok || found <= u.LastStep {
+				return &guess{factor: FactorTOTP, detail: "2fa sync: codes not found",
+					err: apperr.New(apperr.Denied, "2fa sync refused: these are not two unused codes in a row from within %s of now", DriftRadius)}
+			}
+			step = found
+			res.Steps = found - params.StepOf(now)
+			res.Offset = time.Duration(res.Steps*int64(params.Period)) * time.Second
+			return nil
+		},
+		apply: func(tx *store.Tx, f *store.User) error {
+			if step <= f.LastStep {
+				return apperr.New(apperr.Denied, "2fa sync refused: a code was used meanwhile; try again with the next two")
+			}
+			f.TOTP.Offset = res.Steps
+			f.LastStep = step
+			return s.audit(tx, store.AuditEntry{Event: EvSync, User: f.Name, Detail: fmt.Sprintf("offset %+d steps (%s)", res.Steps, signed(res.Offset))})
+		},
+	})
+	return res, err
+}
+
+// signed writes a duration with its sign: +3m0s, -30s, 0s.
+func signed(d time.Duration) string {
+	if d > 0 {
+		return "+" + d.String()
+	}
+	return d.String()
+}
