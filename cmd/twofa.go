@@ -14,14 +14,16 @@ func newTwoFACmd(app *App) *cobra.Command {
 		Long: `Two-factor authentication (2FA): after the password, a login also needs a
 6-digit code from an authenticator app (TOTP, RFC 6238) or one of 8 single-use
 backup codes. Enabling, regenerating codes and disabling each ask for the
-user's password again; an admin can reset a user who lost everything.
-See docs/enrolling.md.`,
+user's password again; an admin can reset a user who lost everything, and
+import the secret a user's phone already has from another system.
+See docs/enrolling.md and docs/migrating.md.`,
 		Example: `  authctl 2fa enable alice
   authctl 2fa status alice
   authctl 2fa codes regen alice
   authctl 2fa disable alice
   authctl 2fa reset alice --yes
-  authctl 2fa sync alice`,
+  authctl 2fa sync alice
+  authctl 2fa import alice /home/alice/.google_authenticator`,
 		Args: exactArgs(0, "a subcommand"),
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
@@ -35,7 +37,7 @@ form xxxxx-xxxxx, each working once. "2fa status" shows how many are left.`,
 		RunE:    func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	codes.AddCommand(newCodesRegenCmd(app))
-	c.AddCommand(newEnableCmd(app, nil), codes, newDisableCmd(app), newStatusCmd(app), newResetCmd(app), newSyncCmd(app))
+	c.AddCommand(newEnableCmd(app, nil), codes, newDisableCmd(app), newStatusCmd(app), newResetCmd(app), newSyncCmd(app), newTwoFAImportCmd(app, nil))
 	return c
 }
 

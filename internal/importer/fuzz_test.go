@@ -10,6 +10,7 @@ import (
 	"github.com/authctl/authctl/internal/account"
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/importer"
+	"github.com/authctl/authctl/internal/migrate"
 	"github.com/authctl/authctl/internal/secret"
 )
 
@@ -36,7 +37,8 @@ func physicalLines(in []byte) int {
 }
 
 // FuzzParse: no input makes a parser panic; every record has exactly one
-// credential (htpasswd: a hash) and every record and problem a line number
+// credential (htpasswd: a hash), a valid TOTP secret or none, and every
+// record and problem a line number
 // inside the file, records in file order, no line both a record and a problem.
 func FuzzParse(f *testing.F) {
 	seedParse(f)
@@ -61,6 +63,17 @@ func FuzzParse(f *testing.F) {
 			}
 			if format == importer.Htpasswd && r.Password != "" {
 				t.Fatalf("htpasswd record %+v has a plain password", r)
+			}
+			// A TOTP secret is valid and normalised, or absent.
+			if r.TOTPSecret != "" {
+				if s, _, err := migrate.NormalizeSecret(r.TOTPSecret, false); err != nil || s != r.TOTPSecret {
+					t.Fatalf("%s: record at line %d has TOTP secret %q: %q, %v", format, r.Line, r.TOTPSecret, s, err)
+				}
+			}
+			for _, w := range r.Warnings {
+				if w == "" || strings.ContainsAny(w, "\r\n") {
+					t.Fatalf("%s: warning is not one line: %q", format, w)
+				}
 			}
 			if r.Line < 1 || r.Line > lines || r.Line <= last {
 				t.Fatalf("%s: record at line %d (after line %d) in a file of %d lines", format, r.Line, last, lines)

@@ -42,6 +42,19 @@ type parseCase struct {
 	err    string // fragment of the whole-file error; "" for none
 }
 
+// TOTP secrets of 160, 128, 80 and 64 bits.
+const (
+	secret160 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	secret128 = "PLWILNZNQOOG4LIVVSHOLZ3SPE"
+	secret80  = "5WASX23BE2V4UHQW"
+	secret64  = "TI62CQGQIP776"
+)
+
+func totp(r importer.Record, secret string, warnings ...string) importer.Record {
+	r.TOTPSecret, r.Warnings = secret, warnings
+	return r
+}
+
 func pw(line int, name, password string) importer.Record {
 	return importer.Record{Line: line, Name: name, Password: password}
 }
@@ -91,11 +104,52 @@ var parseCases = []parseCase{
 	{name: "csv empty file", format: importer.CSV, in: "", err: "empty"},
 	{name: "csv only blank lines", format: importer.CSV, in: "\n\r\n\n", err: "empty"},
 	{name: "csv header only", format: importer.CSV, in: "name,password\n"},
-	// Documents current behaviour (see report): extra CSV columns are
-	// ignored, while JSON lines refuse unknown fields.
-	{name: "csv extra column ignored", format: importer.CSV,
-		in:   "name,password,email\nalice,correct horse,a@example.com\n",
-		recs: []importer.Record{pw(2, "alice", "correct horse")}},
+	// An extra column would be dropped without a word: refused, as JSON
+	// lines refuse an unknown field.
+	{name: "csv unknown column", format: importer.CSV,
+		in:  "name,password,email\nalice,correct horse,a@example.com\n",
+		err: `unknown column "email" (known columns: name, password, password_hash, totp_secret)`},
+	{name: "csv unknown column in any case", format: importer.CSV,
+		in:  "Name,Password,TOTP Secret\n",
+		err: `unknown column "totp secret"`},
+	// As spreadsheets save a row with a trailing empty cell.
+	{name: "csv unnamed column", format: importer.CSV,
+		in:  "name,password,\nalice,correct horse,\n",
+		err: "CSV header column 3 has no name"},
+	{name: "csv unknown column named after the required ones are missing", format: importer.CSV,
+		in:  "alice,correct horse\n",
+		err: "must name the columns name and password"},
+
+	// TOTP secrets.
+	{name: "csv totp_secret", format: importer.CSV,
+		in: "name,password,totp_secret\nalice,correct horse,jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp\nbob,battery staple,\ncarol,correct horse,  \n",
+		recs: []importer.Record{totp(pw(2, "alice", "correct horse"), secret160),
+			pw(3, "bob", "battery staple"), pw(4, "carol", "correct horse")}},
+	{name: "csv TOTP_Secret with hashes, padded", format: importer.CSV,
+		in:   "TOTP_Secret,Name,Password_Hash\n" + secret128 + "======,alice," + bc2y + "\n",
+		recs: []importer.Record{totp(hash(2, "alice", bc2y), secret128)}},
+	{name: "csv short totp_secret warns", format: importer.CSV,
+		in:   "name,password,totp_secret\nalice,correct horse," + secret80 + "\n",
+		recs: []importer.Record{totp(pw(2, "alice", "correct horse"), secret80, "totp_secret: the secret is only 80 bits, below the 128 recommended (RFC 4226); enroll the user again when you can")}},
+	{name: "csv bad totp_secret", format: importer.CSV,
+		in:   "name,password,totp_secret\nalice,correct horse,JBSWY3DPEHPK3PX1\nbob,battery staple," + secret64 + "\ncarol,correct horse,JBSWY3DPEHPK3PXPJ\ndave,correct horse," + secret160 + "\n",
+		recs: []importer.Record{totp(pw(5, "dave", "correct horse"), secret160)},
+		probs: []prob{{2, "alice", "totp_secret: the secret is not base32: character 16"},
+			{3, "bob", "totp_secret: the secret is only 64 bits; authctl refuses fewer than 80"},
+			{4, "carol", "totp_secret: the secret is not base32: 17 characters"}}},
+	{name: "csv totp_secret only where the credential is fine", format: importer.CSV,
+		in:    "name,password,totp_secret\nalice,,not base32\n",
+		probs: []prob{{2, "alice", "no password or password_hash"}}},
+	{name: "jsonl totp_secret", format: importer.JSONL,
+		in: `{"name":"alice","password":"correct horse","totp_secret":"` + secret160 + `"}` + "\n" +
+			`{"name":"bob","password":"battery staple","totp_secret":""}` + "\n" +
+			`{"name":"carol","password_hash":"` + bc2y + `","TOTP_SECRET":"` + strings.ToLower(secret128) + `"}` + "\n" +
+			`{"name":"dave","password":"correct horse","totp_secret":"` + secret64 + `"}` + "\n" +
+			`{"name":"erin","password":"correct horse","totp_secret":12345678}` + "\n" +
+			`{"name":"frank","password":"correct horse","totp_secret":null}` + "\n",
+		recs: []importer.Record{totp(pw(1, "alice", "correct horse"), secret160), pw(2, "bob", "battery staple"),
+			totp(hash(3, "carol", bc2y), secret128), pw(6, "frank", "correct horse")},
+		probs: []prob{{4, "dave", "totp_secret: the secret is only 64 bits"}, {5, "", "not a JSON object"}}},
 
 	// CSV rows.
 	{name: "csv quoted fields with commas and quotes", format: importer.CSV,
@@ -260,6 +314,22 @@ func TestParse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// --allow-short-secrets: a 64-bit secret is imported, with a warning; one of
+// 32 bits never is.
+func TestParseAllowShortSecrets(t *testing.T) {
+	in := "name,password,totp_secret\nalice,correct horse," + secret64 + "\nbob,correct horse,GEZDGNA\n"
+	recs, probs, err := importer.ParseWith(strings.NewReader(in), importer.CSV, importer.Options{AllowShortSecrets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].TOTPSecret != secret64 || len(recs[0].Warnings) != 1 || !strings.Contains(recs[0].Warnings[0], "only 64 bits") {
+		t.Errorf("records %+v", recs)
+	}
+	if len(probs) != 1 || probs[0].Line != 3 || !strings.Contains(probs[0].Err, "never accepts fewer than 40") {
+		t.Errorf("problems %v", probs)
 	}
 }
 

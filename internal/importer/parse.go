@@ -1,5 +1,7 @@
 // Package importer reads the files `authctl user import` accepts: CSV with a
-// header, JSON lines, and Apache htpasswd files with bcrypt hashes.
+// header, JSON lines, and Apache htpasswd files with bcrypt hashes. CSV and
+// JSON lines may also carry each user's TOTP secret (totp_secret), so a
+// user base moves with its authenticators.
 package importer
 
 import (
@@ -11,7 +13,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/authctl/authctl/internal/migrate"
 )
 
 // Formats.
@@ -26,13 +31,27 @@ const (
 var Formats = []string{Auto, CSV, JSONL, Htpasswd}
 
 // Record is one user to import: exactly one of Password and Hash is set by
-// a well-formed line (the caller validates the values).
+// a well-formed line (the caller validates the values). TOTPSecret, when
+// set, is a valid secret already normalised by migrate.NormalizeSecret.
 type Record struct {
-	Line     int
-	Name     string
-	Password string
-	Hash     string
+	Line       int
+	Name       string
+	Password   string
+	Hash       string
+	TOTPSecret string // base32, upper case, no padding; "" for none
+	// Warnings are about this line (a TOTP secret shorter than
+	// recommended); they never hold a secret.
+	Warnings []string
 }
+
+// Options tune Parse.
+type Options struct {
+	// AllowShortSecrets accepts TOTP secrets under migrate.MinBits.
+	AllowShortSecrets bool
+}
+
+// Columns lists the CSV columns (and JSON lines fields) a file may name.
+var Columns = []string{"name", "password", "password_hash", "totp_secret"}
 
 // Problem is a line that could not be read.
 type Problem struct {
@@ -120,21 +139,27 @@ func isHtpasswdLine(line string) bool {
 	return false
 }
 
-// Parse reads every record of r in format. Lines that cannot be read come
-// back as problems; an error means the file as a whole is unreadable.
+// Parse reads every record of r in format with the default Options.
 func Parse(r io.Reader, format string) ([]Record, []Problem, error) {
+	return ParseWith(r, format, Options{})
+}
+
+// ParseWith reads every record of r in format. Lines that cannot be read,
+// or whose TOTP secret is not valid, come back as problems; an error means
+// the file as a whole is unreadable.
+func ParseWith(r io.Reader, format string, opt Options) ([]Record, []Problem, error) {
 	switch format {
 	case CSV:
-		return parseCSV(r)
+		return parseCSV(r, opt)
 	case JSONL:
-		return parseJSONL(r)
+		return parseJSONL(r, opt)
 	case Htpasswd:
 		return parseHtpasswd(r)
 	}
 	return nil, nil, fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
 }
 
-func parseCSV(r io.Reader) ([]Record, []Problem, error) {
+func parseCSV(r io.Reader, opt Options) ([]Record, []Problem, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -149,15 +174,27 @@ func parseCSV(r io.Reader) ([]Record, []Problem, error) {
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if _, dup := col[h]; dup {
-			return nil, nil, fmt.Errorf("CSV header names column %q twice", h)
+			return nil, nil, fmt.Errorf("CSV header names column %q twice", clipName(h))
 		}
 		col[h] = i
 	}
 	nameCol, ok := col["name"]
 	pwCol, hasPW := col["password"]
 	hashCol, hasHash := col["password_hash"]
+	totpCol, hasTOTP := col["totp_secret"]
 	if !ok || (!hasPW && !hasHash) {
 		return nil, nil, errors.New("CSV header must name the columns name and password (or password_hash)")
+	}
+	// An extra column would be dropped without a word: refuse it, as JSON
+	// lines refuse an unknown field.
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !slices.Contains(Columns, h) {
+			if h == "" {
+				return nil, nil, fmt.Errorf("CSV header column %d has no name (known columns: %s)", i+1, strings.Join(Columns, ", "))
+			}
+			return nil, nil, fmt.Errorf("CSV header names an unknown column %q (known columns: %s)", clipName(h), strings.Join(Columns, ", "))
+		}
 	}
 	var recs []Record
 	var probs []Problem
@@ -189,8 +226,12 @@ func parseCSV(r io.Reader) ([]Record, []Problem, error) {
 			}
 			return row[i]
 		}
-		rec := Record{Line: line, Name: get(nameCol, true), Password: get(pwCol, hasPW), Hash: get(hashCol, hasHash)}
+		rec := Record{Line: line, Name: get(nameCol, true), Password: get(pwCol, hasPW), Hash: get(hashCol, hasHash), TOTPSecret: get(totpCol, hasTOTP)}
 		if p, ok := shape(rec); !ok {
+			probs = append(probs, p)
+			continue
+		}
+		if p, ok := totpSecret(&rec, opt); !ok {
 			probs = append(probs, p)
 			continue
 		}
@@ -207,6 +248,35 @@ func csvProblem(pe *csv.ParseError) Problem {
 		msg = fmt.Sprintf("%s (the record starting here runs to line %d)", msg, pe.Line)
 	}
 	return Problem{Line: pe.StartLine, Err: msg}
+}
+
+// totpSecret checks and normalises a record's TOTP secret, if it has one.
+func totpSecret(r *Record, opt Options) (Problem, bool) {
+	if strings.TrimSpace(r.TOTPSecret) == "" {
+		r.TOTPSecret = ""
+		return Problem{}, true
+	}
+	s, warns, err := migrate.NormalizeSecret(r.TOTPSecret, opt.AllowShortSecrets)
+	if err != nil {
+		msg := "totp_secret: " + err.Error()
+		if errors.Is(err, migrate.ErrShortSecret) {
+			msg += " (--allow-short-secrets imports it anyway)"
+		}
+		return Problem{Line: r.Line, Name: r.Name, Err: msg}, false
+	}
+	r.TOTPSecret = s
+	for _, w := range warns {
+		r.Warnings = append(r.Warnings, "totp_secret: "+w)
+	}
+	return Problem{}, true
+}
+
+// clipName shortens a column name for a message.
+func clipName(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }
 
 // shape checks that a record has exactly one credential.
@@ -252,7 +322,7 @@ func lines(r io.Reader, fn func(n int, line string)) ([]Problem, error) {
 	}
 }
 
-func parseJSONL(r io.Reader) ([]Record, []Problem, error) {
+func parseJSONL(r io.Reader, opt Options) ([]Record, []Problem, error) {
 	var recs []Record
 	var probs []Problem
 	p, err := lines(r, func(n int, line string) {
@@ -267,9 +337,10 @@ func parseJSONL(r io.Reader) ([]Record, []Problem, error) {
 			return
 		}
 		var v struct {
-			Name     *string `json:"name"`
-			Password string  `json:"password"`
-			Hash     string  `json:"password_hash"`
+			Name       *string `json:"name"`
+			Password   string  `json:"password"`
+			Hash       string  `json:"password_hash"`
+			TOTPSecret string  `json:"totp_secret"`
 		}
 		dec := json.NewDecoder(strings.NewReader(line))
 		dec.DisallowUnknownFields()
@@ -286,8 +357,12 @@ func parseJSONL(r io.Reader) ([]Record, []Problem, error) {
 			probs = append(probs, Problem{Line: n, Err: "no name"})
 			return
 		}
-		rec := Record{Line: n, Name: *v.Name, Password: v.Password, Hash: v.Hash}
+		rec := Record{Line: n, Name: *v.Name, Password: v.Password, Hash: v.Hash, TOTPSecret: v.TOTPSecret}
 		if pr, ok := shape(rec); !ok {
+			probs = append(probs, pr)
+			return
+		}
+		if pr, ok := totpSecret(&rec, opt); !ok {
 			probs = append(probs, pr)
 			return
 		}
