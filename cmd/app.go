@@ -1,9 +1,11 @@
 package cmd
 
 import (
+	"os"
 	"sync"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"github.com/authctl/authctl/internal/account"
@@ -21,8 +23,12 @@ type App struct {
 	IO *term.IO
 	// Now is the clock handed to the domain (tests may fix it).
 	Now func() time.Time
+	// Getenv reads the variables a command takes as input (PAM_USER);
+	// settings come through viper.
+	Getenv func(string) string
 
 	v       *viper.Viper
+	noEnv   bool // settings from flags and files only (authctl pam)
 	cfgOnce sync.Once
 	cfg     *Config
 	cfgErr  error
@@ -30,12 +36,23 @@ type App struct {
 
 // NewApp returns an App over the given streams.
 func NewApp(io *term.IO) *App {
-	return &App{IO: io, Now: time.Now, v: newViper()}
+	return &App{IO: io, Now: time.Now, Getenv: os.Getenv, v: newViper(true)}
+}
+
+// ignoreEnvironment makes the settings come from flags and config files
+// alone, before the configuration is first read: authctl pam runs in the
+// environment PAM hands it, which users can influence (pam_env's
+// user_readenv), so AUTHCTL_* variables, HOME and XDG_* must not choose
+// the database or the lockout policy there.
+func (a *App) ignoreEnvironment(flags *pflag.FlagSet) {
+	a.v = newViper(false)
+	bindSettingFlags(a.v, flags)
+	a.noEnv = true
 }
 
 // Config resolves the configuration once.
 func (a *App) Config() (*Config, error) {
-	a.cfgOnce.Do(func() { a.cfg, a.cfgErr = loadConfig(a.v) })
+	a.cfgOnce.Do(func() { a.cfg, a.cfgErr = loadConfig(a.v, a.noEnv) })
 	return a.cfg, a.cfgErr
 }
 

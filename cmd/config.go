@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"github.com/authctl/authctl/internal/account"
@@ -51,11 +52,18 @@ const (
 	keyHashThreads    = "argon2.threads"
 )
 
-func newViper() *viper.Viper {
+// settingFlags are the root's flags that are also settings.
+var settingFlags = []string{keyDB, keyConfig, keyLockTimeout, keyIssuer, keyKeyFile}
+
+// newViper returns a viper with authctl's defaults; env makes it read
+// AUTHCTL_* variables.
+func newViper(env bool) *viper.Viper {
 	v := viper.New()
-	v.SetEnvPrefix("AUTHCTL")
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
-	v.AutomaticEnv()
+	if env {
+		v.SetEnvPrefix("AUTHCTL")
+		v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+		v.AutomaticEnv()
+	}
 	defaults := map[string]any{
 		keyDB: "", keyConfig: "", keyLockTimeout: "5s", keyIssuer: "authctl", keyKeyFile: "",
 		keyLockThreshold:  account.DefaultPolicy.Threshold,
@@ -72,6 +80,12 @@ func newViper() *viper.Viper {
 	return v
 }
 
+func bindSettingFlags(v *viper.Viper, flags *pflag.FlagSet) {
+	for _, k := range settingFlags {
+		_ = v.BindPFlag(k, flags.Lookup(k))
+	}
+}
+
 // dataHome and configHome follow the XDG base directory spec on every Unix
 // (as admins expect of a CLI), and the usual folders on Windows.
 func dataHome() (string, error) {
@@ -85,7 +99,7 @@ func dataHome() (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", apperr.New(apperr.Env, "cannot find a home directory for the default database; pass --db")
+		return "", err
 	}
 	return filepath.Join(home, ".local", "share"), nil
 }
@@ -99,47 +113,36 @@ func configHome() (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", apperr.New(apperr.Env, "cannot find a home directory for the default config; pass --config")
+		return "", err
 	}
 	return filepath.Join(home, ".config"), nil
 }
 
-// loadConfig reads the config file (once) and resolves every setting.
-func loadConfig(v *viper.Viper) (*Config, error) {
-	cfgFile := v.GetString(keyConfig)
-	explicit := cfgFile != ""
-	if !explicit {
-		dir, err := configHome()
-		if err != nil {
+// loadConfig reads the config files (once) and resolves every setting:
+// the system config first, then the user's (or --config / AUTHCTL_CONFIG)
+// over it key by key, then the environment and flags over both. With
+// noEnv (authctl pam) the environment is not read at all: settings come
+// from flags and files alone, and nothing depends on a home directory.
+func loadConfig(v *viper.Viper, noEnv bool) (*Config, error) {
+	if err := readConfigFile(v, systemConfigFile(noEnv)); err != nil {
+		return nil, err
+	}
+	user, err := userConfigFile(v, noEnv)
+	if err != nil {
+		return nil, err
+	}
+	if user.path != "" {
+		if err := readConfigFile(v, user); err != nil {
 			return nil, err
 		}
-		cfgFile = filepath.Join(dir, "authctl", "config.yaml")
-	}
-	if err := readConfigFile(v, cfgFile, explicit); err != nil {
-		return nil, err
 	}
 
-	c := &Config{ConfigFile: cfgFile, Issuer: v.GetString(keyIssuer)}
-	var err error
-	if c.DB, err = pathSetting(v, keyDB); err != nil {
+	c := &Config{ConfigFile: user.path, Issuer: v.GetString(keyIssuer)}
+	if c.DB, err = locationSetting(v, keyDB, noEnv, defaultDB); err != nil {
 		return nil, err
 	}
-	if c.DB == "" {
-		dir, err := dataHome()
-		if err != nil {
-			return nil, err
-		}
-		c.DB = filepath.Join(dir, "authctl", "authctl.db")
-	}
-	if c.KeyFile, err = pathSetting(v, keyKeyFile); err != nil {
+	if c.KeyFile, err = locationSetting(v, keyKeyFile, noEnv, defaultKeyFile); err != nil {
 		return nil, err
-	}
-	if c.KeyFile == "" {
-		dir, err := configHome()
-		if err != nil {
-			return nil, err
-		}
-		c.KeyFile = filepath.Join(dir, "authctl", "key")
 	}
 	if c.LockTimeout, err = durationSetting(v, keyLockTimeout, 0, 24*time.Hour); err != nil {
 		return nil, err
@@ -170,6 +173,74 @@ func loadConfig(v *viper.Viper) (*Config, error) {
 	return c, nil
 }
 
+// userConfigFile is the config file read over the system one: --config (or
+// AUTHCTL_CONFIG), else $XDG_CONFIG_HOME/authctl/config.yaml when there is
+// a home directory to find it in. With noEnv only --config counts.
+func userConfigFile(v *viper.Viper, noEnv bool) (configFile, error) {
+	if p := v.GetString(keyConfig); p != "" {
+		if noEnv && !filepath.IsAbs(p) {
+			return configFile{}, apperr.New(apperr.Invalid, "authctl pam needs an absolute path for --config")
+		}
+		return configFile{path: p, label: "config file", strict: noEnv}, nil
+	}
+	if noEnv {
+		return configFile{}, nil
+	}
+	dir, err := configHome()
+	if err != nil {
+		return configFile{}, nil // no home, no user config: the other layers may be complete
+	}
+	return configFile{path: filepath.Join(dir, "authctl", "config.yaml"), label: "config file", optional: true}, nil
+}
+
+// locationSetting resolves db or key-file. Unset, it falls back to a file
+// under the user's XDG directories, which needs a home directory; with
+// noEnv there is no fallback, and the path must be absolute (pam_exec runs
+// authctl in the directory of the program that called PAM, which for sudo
+// is wherever the user stands).
+func locationSetting(v *viper.Viper, key string, noEnv bool, fallback func() (string, error)) (string, error) {
+	if noEnv {
+		s := v.GetString(key)
+		switch {
+		case strings.ContainsRune(s, 0):
+			return "", apperr.New(apperr.Invalid, "%s contains a NUL byte", key)
+		case s == "":
+			return "", apperr.New(apperr.Env, "authctl pam needs %s: set it in %s or give --%s on the pam line", key, systemConfigPath(true), key)
+		case !filepath.IsAbs(s):
+			return "", apperr.New(apperr.Invalid, "authctl pam needs an absolute path for %s", key)
+		}
+		return s, nil
+	}
+	s, err := pathSetting(v, key)
+	if err != nil || s != "" {
+		return s, err
+	}
+	return fallback()
+}
+
+func defaultDB() (string, error) {
+	dir, err := dataHome()
+	if err != nil {
+		return "", noHome(keyDB, "database")
+	}
+	return filepath.Join(dir, "authctl", "authctl.db"), nil
+}
+
+func defaultKeyFile() (string, error) {
+	dir, err := configHome()
+	if err != nil {
+		return "", noHome(keyKeyFile, "key file")
+	}
+	return filepath.Join(dir, "authctl", "key"), nil
+}
+
+// noHome says which setting would make the missing home directory
+// unnecessary, and where to put it.
+func noHome(key, what string) error {
+	return apperr.New(apperr.Env, "no home directory for the default %s: set %s in %s, or AUTHCTL_%s, or --%s",
+		what, key, systemConfigPath(false), strings.ToUpper(strings.ReplaceAll(key, "-", "_")), key)
+}
+
 // hashSettings reads the argon2id parameters and refuses any pair of memory
 // and passes below OWASP's minimum (secret.MinParams); there is no way to
 // configure cheaper hashing, not even for tests.
@@ -194,37 +265,67 @@ func hashSettings(v *viper.Viper) (secret.Params, error) {
 	return params, nil
 }
 
-// readConfigFile reads the config file into v. Only a regular file of at
-// most 1 MiB is read, by authctl itself (viper gets the bytes), and a file
-// that does not parse is reported by its path and the line number alone:
-// parsers quote the offending text, and --config may name a file the caller
-// could not otherwise read.
-func readConfigFile(v *viper.Viper, path string, explicit bool) error {
-	data, err := fsutil.ReadFile(path, fsutil.MaxConfig)
-	var fe *fsutil.Error
-	switch {
-	case err == nil:
-	case errors.Is(err, fs.ErrNotExist) && !explicit:
-		return nil // the default file is optional
-	case errors.Is(err, fs.ErrPermission):
-		return apperr.New(apperr.Env, "cannot read config file %s: permission denied", path)
-	case errors.As(err, &fe):
-		return apperr.New(apperr.Invalid, "config file %v", err)
-	default:
-		return apperr.New(apperr.Invalid, "config file %s: %s", path, oneLine(statReason(err)))
+// configFile is one config file to read, and how.
+type configFile struct {
+	path     string
+	label    string // "config file" or "system config file", for messages
+	optional bool   // a missing file is no error
+	strict   bool   // refuse a file others than root or this user could change
+}
+
+// readConfigFile reads a config file into v, over what earlier files set.
+// Only a regular file of at most 1 MiB is read, by authctl itself (viper
+// gets the bytes), and a file that does not parse is reported by its path
+// and the line number alone: parsers quote the offending text, and
+// --config may name a file the caller could not otherwise read.
+func readConfigFile(v *viper.Viper, cf configFile) error {
+	data, err := readConfigBytes(cf)
+	if err != nil || data == nil {
+		return err
 	}
-	format, name := configFormat(path)
+	format, name := configFormat(cf.path)
 	if format == "" {
-		return apperr.New(apperr.Invalid, "config file %s: unknown extension %q; name it .yaml (or .json, .toml)", path, filepath.Ext(path))
+		return apperr.New(apperr.Invalid, "%s %s: unknown extension %q; name it .yaml (or .json, .toml)", cf.label, cf.path, filepath.Ext(cf.path))
 	}
 	v.SetConfigType(format)
-	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+	if err := v.MergeConfig(bytes.NewReader(data)); err != nil {
 		if line := parseErrorLine(err, data); line > 0 {
-			return apperr.New(apperr.Invalid, "config file %s: syntax error at line %d", path, line)
+			return apperr.New(apperr.Invalid, "%s %s: syntax error at line %d", cf.label, cf.path, line)
 		}
-		return apperr.New(apperr.Invalid, "config file %s is not valid %s", path, name)
+		return apperr.New(apperr.Invalid, "%s %s is not valid %s", cf.label, cf.path, name)
 	}
 	return nil
+}
+
+// readConfigBytes returns the file's content, or nil for an optional file
+// that does not exist. A strict file is checked on the open descriptor
+// before a byte is read.
+func readConfigBytes(cf configFile) ([]byte, error) {
+	f, err := fsutil.Open(cf.path, fsutil.MaxConfig)
+	if err == nil {
+		defer f.Close()
+		if cf.strict {
+			err = checkConfigOwner(cf, f.Info())
+			if err != nil {
+				return nil, err
+			}
+		}
+		var data []byte
+		if data, err = f.ReadAll(); err == nil {
+			return data, nil
+		}
+	}
+	var fe *fsutil.Error
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && cf.optional:
+		return nil, nil
+	case errors.Is(err, fs.ErrPermission):
+		return nil, apperr.New(apperr.Env, "cannot read %s %s: permission denied", cf.label, cf.path)
+	case errors.As(err, &fe):
+		return nil, apperr.New(apperr.Invalid, "%s %v", cf.label, err)
+	default:
+		return nil, apperr.New(apperr.Invalid, "%s %s: %s", cf.label, cf.path, oneLine(statReason(err)))
+	}
 }
 
 // configFormat maps a config file's extension to viper's format and a

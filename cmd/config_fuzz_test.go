@@ -36,6 +36,7 @@ func FuzzConfigFile(f *testing.F) {
 		t.Setenv("HOME", dir)
 		t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
 		t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+		t.Setenv(envSystemConfig, filepath.Join(dir, "no-system-config.yaml"))
 		path := writeConfig(t, filepath.Join(dir, "config.yaml"), string(content))
 		io, _, _ := term.Test("", false)
 		app := NewApp(io)

@@ -17,7 +17,9 @@ import (
 )
 
 // configEnv isolates a test from the machine's environment and files: XDG
-// directories in a temporary directory and no AUTHCTL_* variables.
+// directories in a temporary directory, no AUTHCTL_* variables, and a
+// system config file (AUTHCTL_SYSTEM_CONFIG) that does not exist until a
+// test writes it, at systemConfigPath(false).
 func configEnv(t *testing.T) (dataHome, configHome string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -30,6 +32,7 @@ func configEnv(t *testing.T) (dataHome, configHome string) {
 			os.Unsetenv(k)
 		}
 	}
+	t.Setenv(envSystemConfig, filepath.Join(dir, "etc", "authctl", "config.yaml"))
 	return dataHome, configHome
 }
 

@@ -37,8 +37,10 @@ app by scanning a QR code in the terminal; scripts check logins with
 script: without a terminal, authctl asks for --password-stdin instead.
 
 Settings come from flags, then AUTHCTL_* environment variables, then the config
-file, then defaults. The database defaults to
-$XDG_DATA_HOME/authctl/authctl.db (~/.local/share/authctl/authctl.db).
+file ($XDG_CONFIG_HOME/authctl/config.yaml or --config), then the system config
+file /etc/authctl/config.yaml (AUTHCTL_SYSTEM_CONFIG), then defaults. The
+database defaults to $XDG_DATA_HOME/authctl/authctl.db
+(~/.local/share/authctl/authctl.db).
 
 ` + exitCodeHelp,
 		SilenceUsage:      true,
@@ -66,16 +68,14 @@ $XDG_DATA_HOME/authctl/authctl.db (~/.local/share/authctl/authctl.db).
 	pf.String(keyIssuer, "authctl", "issuer `NAME` shown in authenticator apps (env AUTHCTL_ISSUER)")
 	pf.String(keyKeyFile, "", "`FILE` holding the key that encrypts 2FA secrets (default $XDG_CONFIG_HOME/authctl/key; env AUTHCTL_KEY_FILE)")
 	pf.StringP("output", "o", outText, "output `FORMAT`: text or json")
-	for _, k := range []string{keyDB, keyConfig, keyLockTimeout, keyIssuer, keyKeyFile} {
-		_ = app.v.BindPFlag(k, pf.Lookup(k))
-	}
+	bindSettingFlags(app.v, pf)
 
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Commands:"}, &cobra.Group{ID: "admin", Title: "Administration:"})
 	for _, c := range []*cobra.Command{newLoginCmd(app, nil), newUserCmd(app), newTwoFACmd(app)} {
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newAuditCmd(app), newDBCmd(app), newKeyCmd(app)} {
+	for _, c := range []*cobra.Command{newAuditCmd(app), newDBCmd(app), newKeyCmd(app), newPamCmd(app, nil)} {
 		c.GroupID = "admin"
 		root.AddCommand(c)
 	}

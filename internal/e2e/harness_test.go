@@ -92,6 +92,8 @@ func (e *env) environ() []string {
 		"XDG_CONFIG_HOME=" + filepath.Join(e.dir, "config"),
 		"TERM=xterm",
 		"LANG=C.UTF-8",
+		// Not the machine's /etc/authctl/config.yaml; absent unless a test writes it.
+		"AUTHCTL_SYSTEM_CONFIG=" + filepath.Join(e.dir, "system-config.yaml"),
 	}
 	return append(base, e.extra...)
 }
