@@ -280,11 +280,10 @@ func (s *Service) checkKey(g guarded, u *store.User, keyID string) error {
 func (s *Service) refuse(g guarded, why string) error {
 	switch {
 	case g.proof.CodeOnly:
-		// A code-only login hashes no password.
+		// A code-only login hashes no password, but a backup code is.
+		s.dummyCode(g.proof.Code)
 	case g.proof.Combined:
-		for range max(1, len(splitCombined(g.proof.Password, otp.Digits, false))) {
-			s.Hasher.Dummy(g.proof.Password)
-		}
+		s.padHashes(g.proof.Password, 0)
 	default:
 		s.Hasher.Dummy(g.proof.Password)
 	}
@@ -316,6 +315,9 @@ func (s *Service) verify(g guarded, u *store.User, keyID string) (passed, error)
 	rehash, err := s.Hasher.Verify(u.PasswordHash, g.proof.Password)
 	if err != nil {
 		if errors.Is(err, secret.ErrMismatch) {
+			if g.proof.Combined {
+				s.padHashes(g.proof.Password, 1)
+			}
 			return p, &guess{factor: FactorPassword, detail: g.detail(""), err: g.deniedPassword()}
 		}
 		return p, apperr.Wrap(apperr.Env, err, "stored password hash of "+u.Name)

@@ -54,6 +54,7 @@ func (s *Service) verifyCodeOnly(g guarded, u *store.User, keyID string) (passed
 		if g.allowNo2FA {
 			return passed{factor: FactorNone, backup: -1, unchecked: true}, nil
 		}
+		s.dummyCode(g.proof.Code) // as long as a wrong backup code takes
 		return passed{}, &duplicate{err: g.deniedCode(), detail: "2fa is not enabled (code-only system login)"}
 	}
 	if g.proof.Code == "" {
@@ -64,28 +65,36 @@ func (s *Service) verifyCodeOnly(g guarded, u *store.User, keyID string) (passed
 
 // verifyCombined finds where the password ends and the code begins: the
 // suffixes that could be a code of this user are tried, each with one
-// password hash, until the password before one verifies.
-func (s *Service) verifyCombined(g guarded, u *store.User, keyID string) (passed, error) {
+// password hash, until the password before one verifies. A refusal pads the
+// work to what any refusal of this secret costs (padHashes), so the time
+// does not tell an unknown user, a user without 2FA and one with it apart.
+func (s *Service) verifyCombined(g guarded, u *store.User, keyID string) (p passed, err error) {
 	scratch := u.Backup != nil && u.Backup.Kind == store.BackupScratch
 	cands := splitCombined(g.proof.Password, totpParams(u.TOTP).Digits, scratch)
 	if len(cands) == 0 {
 		// No code at the end: the password alone, which is not enough.
 		cands = []split{{pw: g.proof.Password}}
 	}
+	hashes := 0
+	defer func() {
+		if err != nil {
+			s.padHashes(g.proof.Password, hashes)
+		}
+	}()
 	for _, c := range cands {
-		rehash, err := s.Hasher.Verify(u.PasswordHash, c.pw)
-		if errors.Is(err, secret.ErrMismatch) {
+		hashes++
+		rehash, verr := s.Hasher.Verify(u.PasswordHash, c.pw)
+		if errors.Is(verr, secret.ErrMismatch) {
 			continue
 		}
-		if err != nil {
-			return passed{}, apperr.Wrap(apperr.Env, err, "stored password hash of "+u.Name)
+		if verr != nil {
+			return passed{}, apperr.Wrap(apperr.Env, verr, "stored password hash of "+u.Name)
 		}
 		if c.code == "" {
 			return passed{}, &guess{factor: FactorTOTP, detail: "no code given", err: g.deniedCode()}
 		}
 		g.proof.Password, g.proof.Code = c.pw, c.code
-		p, err := s.secondFactor(g, u, keyID)
-		if err != nil {
+		if p, err = s.secondFactor(g, u, keyID); err != nil {
 			return p, err
 		}
 		if rehash && g.clears {
@@ -96,6 +105,21 @@ func (s *Service) verifyCombined(g guarded, u *store.User, keyID string) (passed
 		return p, nil
 	}
 	return passed{}, &guess{factor: FactorPassword, detail: "", err: g.deniedPassword()}
+}
+
+// padHashes burns dummy password hashes until done reaches the most any
+// user's check of secret could take: one per way of splitting it.
+func (s *Service) padHashes(secret string, done int) {
+	for i := done; i < max(1, len(splitCombined(secret, otp.Digits, true))); i++ {
+		s.Hasher.Dummy(secret)
+	}
+}
+
+// dummyCode burns the hash a backup code costs, when code looks like one.
+func (s *Service) dummyCode(code string) {
+	if _, kind, err := otp.ParseFor(code, otp.Digits, false); err == nil && kind == otp.CodeBackup {
+		secret.HashCode(s.CodeParams, make([]byte, 16), code)
+	}
 }
 
 type split struct{ pw, code string }
