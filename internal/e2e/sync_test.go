@@ -41,3 +41,19 @@ func TestClockDriftJourney(t *testing.T) {
 		t.Error("the audit trail has no 2fa.sync")
 	}
 }
+
+// At enrollment, a first code from a phone 3 minutes ahead is named as such,
+// and 2FA stays off.
+func TestClockDriftAtEnrollment(t *testing.T) {
+	t.Parallel()
+	const pw = "correct horse battery"
+	e := newEnv(t)
+	e.addUser("eli", pw)
+	en := decodeJSON[enrollmentJSON](t, e.must(0, pw+"\n", "2fa", "enable", "eli", "--password-stdin", "--begin", "-o", "json").stdout)
+	cur := stepWithRoom(10 * time.Second)
+	r := e.must(1, pw+"\n", "2fa", "enable", "eli", "--password-stdin", "--confirm", oathtool(t, en.Secret, cur+6))
+	wantStderr(t, r, "wrong code", "about 3 minutes ahead")
+	if st := decodeJSON[statusJSON](t, e.must(0, "", "2fa", "status", "eli", "-o", "json").stdout); st.Enabled || !st.Pending {
+		t.Fatalf("after a drifting first code: %+v", st)
+	}
+}
