@@ -228,7 +228,7 @@ func TestRotateKey(t *testing.T) {
 	}
 	newSealer, _ := secret.NewSealer(newKey, nil)
 	var dbKeyID string
-	f.svc.Store.View(func(tx *store.Tx) error { dbKeyID = tx.KeyID(); return nil })
+	f.svc.Store.View(func(tx store.Tx) error { dbKeyID = tx.KeyID(); return nil })
 	if dbKeyID != newSealer.ID() {
 		t.Errorf("database records key %s, the key file holds %s", dbKeyID, newSealer.ID())
 	}
@@ -424,7 +424,7 @@ func TestCheckOpensEverySealedSecret(t *testing.T) {
 
 	edit := func(fn func(get func(string) *store.User)) {
 		t.Helper()
-		err := f.svc.Store.Update(func(tx *store.Tx) error {
+		err := f.svc.Store.Update(func(tx store.Tx) error {
 			got := map[string]*store.User{}
 			fn(func(n string) *store.User {
 				if got[n] == nil {

@@ -221,7 +221,7 @@ func TestLoginRehash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = f.svc.Store.Update(func(tx *store.Tx) error {
+	err = f.svc.Store.Update(func(tx store.Tx) error {
 		return tx.PutUser(&store.User{Name: "carol", PasswordHash: string(bc), CreatedAt: *f.now, PasswordAt: *f.now})
 	})
 	if err != nil {

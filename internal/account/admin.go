@@ -21,7 +21,7 @@ type AuditQuery struct {
 // Audit calls fn for matching entries, newest first, streaming.
 func (s *Service) Audit(q AuditQuery, fn func(store.AuditEntry) error) error {
 	n := 0
-	return s.Store.View(func(tx *store.Tx) error {
+	return s.Store.View(func(tx store.Tx) error {
 		return tx.Audit(q.Since, func(e store.AuditEntry) (bool, error) {
 			if q.User != "" && e.User != q.User {
 				return true, nil
@@ -41,7 +41,7 @@ func (s *Service) Audit(q AuditQuery, fn func(store.AuditEntry) error) error {
 // rotation, so a crash at any point loses no secret.
 func (s *Service) RotateKey() (n int, err error) {
 	var keyID string
-	if err := s.Store.View(func(tx *store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil {
+	if err := s.Store.View(func(tx store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil {
 		return 0, err
 	}
 	if keyID == "" {
@@ -69,7 +69,7 @@ func (s *Service) RotateKey() (n int, err error) {
 		}
 		return next.Seal(plain, secretAD(name))
 	}
-	err = s.Store.Update(func(tx *store.Tx) error {
+	err = s.Store.Update(func(tx store.Tx) error {
 		if tx.KeyID() != keyID {
 			return apperr.New(apperr.Env, "the key changed during rotation; try again")
 		}
@@ -115,7 +115,7 @@ func (s *Service) RotateKey() (n int, err error) {
 // Backup writes a consistent copy of the database to w.
 func (s *Service) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -132,7 +132,7 @@ func (s *Service) Backup(w io.Writer) (int64, error) {
 // is reported together with the number of users whose secrets went
 // unchecked.
 func (s *Service) Check() (users int, problems []error, err error) {
-	err = s.Store.View(func(tx *store.Tx) error {
+	err = s.Store.View(func(tx store.Tx) error {
 		users = tx.CountUsers()
 		id := tx.KeyID()
 		var sealer *secret.Sealer

@@ -63,7 +63,7 @@ type guarded struct {
 	prepare func(u *store.User, keyID string) error
 	// apply makes the change on the re-read record inside the committing
 	// transaction; errChanged starts the whole attempt over.
-	apply func(tx *store.Tx, f *store.User) error
+	apply func(tx store.Tx, f *store.User) error
 }
 
 // guess is a wrong answer: the attempt stays counted as a failure.
@@ -207,7 +207,7 @@ func (s *Service) guardOnce(g guarded) (LoginResult, error) {
 // policy allows are ever verified. refused says why the attempt was not
 // counted: an unknown user (logins only) or a locked account.
 func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation, refused string, err error) {
-	err = s.Store.Update(func(tx *store.Tx) error {
+	err = s.Store.Update(func(tx store.Tx) error {
 		var err error
 		u, err = lookup(tx, g.name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -287,7 +287,7 @@ func (s *Service) refuse(g guarded, why string) error {
 	default:
 		s.Hasher.Dummy(g.proof.Password)
 	}
-	err := s.Store.Update(func(tx *store.Tx) error {
+	err := s.Store.Update(func(tx store.Tx) error {
 		e := store.AuditEntry{Event: EvLoginFail, Factor: FactorPassword, Detail: g.detail(why)}
 		if why != "unknown user" {
 			// The attempted name of an unknown user is not recorded:
@@ -445,7 +445,7 @@ func (s *Service) backupFactor(g guarded, u *store.User, code string) (passed, e
 func (s *Service) settle(g guarded, r reservation, cause error) error {
 	var gs *guess
 	if errors.As(cause, &gs) {
-		if err := s.Store.Update(func(tx *store.Tx) error {
+		if err := s.Store.Update(func(tx store.Tx) error {
 			if !tx.HasUser(g.name) {
 				return nil
 			}
@@ -461,7 +461,7 @@ func (s *Service) settle(g guarded, r reservation, cause error) error {
 	var d *duplicate
 	if errors.As(cause, &d) {
 		if d.detail != "" {
-			if err := s.Store.Update(func(tx *store.Tx) error {
+			if err := s.Store.Update(func(tx store.Tx) error {
 				return s.audit(tx, store.AuditEntry{Event: EvLoginFail, User: g.name, Factor: FactorTOTP, Detail: d.detail})
 			}); err != nil {
 				return err
@@ -473,7 +473,7 @@ func (s *Service) settle(g guarded, r reservation, cause error) error {
 }
 
 // failed audits a failed attempt, which its reservation already counted.
-func (s *Service) failed(tx *store.Tx, name string, r reservation, gs *guess) error {
+func (s *Service) failed(tx store.Tx, name string, r reservation, gs *guess) error {
 	if !r.lockSet.IsZero() {
 		d := r.lockSet.Sub(s.now()).Round(time.Second)
 		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", r.failures, d)}); err != nil {
@@ -485,7 +485,7 @@ func (s *Service) failed(tx *store.Tx, name string, r reservation, gs *guess) er
 
 // release gives an attempt back in its own transaction.
 func (s *Service) release(name string, r reservation) error {
-	return s.Store.Update(func(tx *store.Tx) error {
+	return s.Store.Update(func(tx store.Tx) error {
 		f, err := tx.User(name)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -506,7 +506,7 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 	var outcome error  // an answer decided inside the transaction
 	var applyErr error // the operation refused the change
 	var changed bool   // the record changed under us: start over
-	err := s.Store.Update(func(tx *store.Tx) error {
+	err := s.Store.Update(func(tx store.Tx) error {
 		f, err := tx.User(g.name)
 		if errors.Is(err, store.ErrNotFound) {
 			if g.op == "" {

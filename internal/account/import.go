@@ -83,7 +83,7 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 		valid = append(valid, r)
 	}
 	if len(valid) > 0 {
-		err := s.Store.View(func(tx *store.Tx) error {
+		err := s.Store.View(func(tx store.Tx) error {
 			kept := valid[:0]
 			for _, r := range valid {
 				if tx.HasUser(r.Name) {
@@ -125,7 +125,7 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 			continue
 		}
 		keyID := ""
-		if err := s.Store.View(func(tx *store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil && !isNoDatabase(err) {
+		if err := s.Store.View(func(tx store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil && !isNoDatabase(err) {
 			return res, err
 		}
 		var err error
@@ -195,7 +195,7 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 	for start := 0; start < len(users); start += opt.BatchSize {
 		batch := users[start:min(start+opt.BatchSize, len(users))]
 		written, hashed := 0, 0
-		err := s.Store.Update(func(tx *store.Tx) error {
+		err := s.Store.Update(func(tx store.Tx) error {
 			written, hashed = 0, 0
 			if sealer != nil {
 				switch id := tx.KeyID(); {

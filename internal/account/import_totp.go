@@ -101,7 +101,7 @@ func (s *Service) ImportTOTP(name string, t ImportedTOTP, replace bool) (int, er
 		if err != nil {
 			return err
 		}
-		return s.Store.Update(func(tx *store.Tx) error {
+		return s.Store.Update(func(tx store.Tx) error {
 			f, err := tx.User(u.Name)
 			if errors.Is(err, store.ErrNotFound) {
 				return noSuchUser(name)

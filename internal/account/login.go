@@ -32,7 +32,7 @@ func (s *Service) Login(req LoginRequest) (LoginResult, error) {
 		proof:  Proof{Password: req.Password, Code: req.Code, AskCode: req.AskCode},
 		second: true,
 		clears: true,
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			f.LastLoginAt = s.now()
 			return nil
 		},

@@ -23,7 +23,7 @@ func (s *Service) RenameUser(old, next string) (string, error) {
 	err = retry(func() error {
 		var u *store.User
 		var keyID string
-		err := s.Store.View(func(tx *store.Tx) error {
+		err := s.Store.View(func(tx store.Tx) error {
 			var err error
 			if u, err = findUser(tx, old); err != nil {
 				return err
@@ -41,7 +41,7 @@ func (s *Service) RenameUser(old, next string) (string, error) {
 		if err != nil {
 			return err
 		}
-		return s.Store.Update(func(tx *store.Tx) error {
+		return s.Store.Update(func(tx store.Tx) error {
 			f, err := tx.User(u.Name)
 			if errors.Is(err, store.ErrNotFound) {
 				return errChanged // renamed or deleted meanwhile: read again
@@ -79,7 +79,7 @@ func (s *Service) RenameUser(old, next string) (string, error) {
 
 // findUser reads the user stored under name as typed, which may be a
 // legacy name, or else under its normalised form.
-func findUser(tx *store.Tx, name string) (*store.User, error) {
+func findUser(tx store.Tx, name string) (*store.User, error) {
 	n, nerr := NormalizeName(name)
 	if checkLegacyName(name) != nil && nerr != nil {
 		return nil, nerr // no stored name can look like this

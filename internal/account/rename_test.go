@@ -133,7 +133,7 @@ func TestRenameLegacyUser(t *testing.T) {
 		if !IsLegacyName(legacy) {
 			t.Fatalf("%+q is not a legacy name", legacy)
 		}
-		err := f.svc.Store.Update(func(tx *store.Tx) error {
+		err := f.svc.Store.Update(func(tx store.Tx) error {
 			return tx.PutUser(&store.User{Name: legacy, PasswordHash: hash, CreatedAt: *f.now, PasswordAt: *f.now})
 		})
 		if err != nil {
@@ -260,7 +260,7 @@ type hookStore struct {
 	before func()
 }
 
-func (h hookStore) Update(fn func(*store.Tx) error) error {
+func (h hookStore) Update(fn func(store.Tx) error) error {
 	h.before()
 	return h.Store.Update(fn)
 }
@@ -268,7 +268,7 @@ func (h hookStore) Update(fn func(*store.Tx) error) error {
 func (f *fixture) keyID() string {
 	f.t.Helper()
 	var id string
-	if err := f.svc.Store.View(func(tx *store.Tx) error { id = tx.KeyID(); return nil }); err != nil {
+	if err := f.svc.Store.View(func(tx store.Tx) error { id = tx.KeyID(); return nil }); err != nil {
 		f.t.Fatal(err)
 	}
 	return id

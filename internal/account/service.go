@@ -14,11 +14,10 @@ import (
 	"github.com/authctl/authctl/internal/store"
 )
 
-// Store is what the domain needs of the database.
-type Store interface {
-	View(func(*store.Tx) error) error
-	Update(func(*store.Tx) error) error
-}
+// Store is what the domain needs of the database: store.Store, whose
+// contract (transactions as closures, records read in an update held until
+// it ends) every backend meets.
+type Store = store.Store
 
 // Service carries the injected dependencies of every operation.
 type Service struct {
@@ -83,7 +82,7 @@ func noSuchUser(name string) error {
 }
 
 // audit appends e and prunes what retention drops, in the caller's transaction.
-func (s *Service) audit(tx *store.Tx, e store.AuditEntry) error {
+func (s *Service) audit(tx store.Tx, e store.AuditEntry) error {
 	e.Time = s.now()
 	if err := tx.AddAudit(e); err != nil {
 		return err
@@ -100,7 +99,7 @@ func (s *Service) audit(tx *store.Tx, e store.AuditEntry) error {
 // name as typed (which may be a legacy name, stored before names were
 // normalised), or else under its normalised form. It returns
 // store.ErrNotFound when there is none.
-func lookup(tx *store.Tx, name string) (*store.User, error) {
+func lookup(tx store.Tx, name string) (*store.User, error) {
 	u, err := tx.User(name)
 	if errors.Is(err, store.ErrNotFound) {
 		if n, nerr := NormalizeName(name); nerr == nil && n != name {
@@ -113,7 +112,7 @@ func lookup(tx *store.Tx, name string) (*store.User, error) {
 // read loads the named user in a read-only transaction, with the database's
 // key fingerprint.
 func (s *Service) read(name string) (u *store.User, keyID string, err error) {
-	err = s.Store.View(func(tx *store.Tx) error {
+	err = s.Store.View(func(tx store.Tx) error {
 		u, err = lookup(tx, name)
 		keyID = tx.KeyID()
 		return err

@@ -34,7 +34,7 @@ func (s *Service) LoginSystem(req SystemLogin) (LoginResult, error) {
 		second:     true,
 		clears:     true,
 		allowNo2FA: req.AllowWithout2FA,
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			f.LastLoginAt = s.now()
 			return nil
 		},

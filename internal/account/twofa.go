@@ -72,7 +72,7 @@ func (s *Service) BeginEnroll(name, pw string) (Enrollment, error) {
 			en = Enrollment{Key: key, Issuer: s.Issuer, Account: u.Name, ExpiresAt: s.now().Add(s.EnrollTTL)}
 			return nil
 		},
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			switch id := tx.KeyID(); {
 			case id == "":
 				if err := tx.SetKeyID(sealerID); err != nil {
@@ -109,7 +109,7 @@ func need2FA(on bool) func(*store.User) error {
 // input, three wrong codes), so that no half-made change stays behind. A
 // newer enrollment, or one already confirmed, is left alone.
 func (s *Service) CancelEnroll(name string, en Enrollment) error {
-	return s.Store.Update(func(tx *store.Tx) error {
+	return s.Store.Update(func(tx store.Tx) error {
 		f, err := lookup(tx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -178,7 +178,7 @@ func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 			shown, set, err = s.newBackupSet()
 			return err
 		},
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			if f.TOTP != nil || f.Pending == nil || !bytes.Equal(f.Pending.Secret, pending) {
 				return errChanged
 			}
@@ -235,7 +235,7 @@ func (s *Service) RegenCodes(name string, proof Proof) ([]string, error) {
 			shown, set, err = s.newBackupSet()
 			return err
 		},
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			f.Backup = set
 			return s.audit(tx, store.AuditEntry{Event: EvCodesRegen, User: f.Name})
 		},
@@ -255,7 +255,7 @@ func (s *Service) Disable(name string, proof Proof) error {
 		proof:  proof,
 		second: true,
 		need:   need2FA(true),
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			clear2FA(f)
 			return s.audit(tx, store.AuditEntry{Event: EvDisable, User: f.Name})
 		},
@@ -273,7 +273,7 @@ func clear2FA(u *store.User) {
 // Reset turns 2FA off without the user's password: the admin's recovery
 // for a user who lost both the device and the backup codes.
 func (s *Service) Reset(name string) error {
-	return s.Store.Update(func(tx *store.Tx) error {
+	return s.Store.Update(func(tx store.Tx) error {
 		f, err := lookup(tx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return noSuchUser(name)
@@ -359,7 +359,7 @@ func (s *Service) Sync(name string, proof Proof, code1, code2 string) (SyncResul
 			res.Offset = time.Duration(res.Steps*int64(params.Period)) * time.Second
 			return nil
 		},
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			if step <= f.LastStep {
 				return apperr.New(apperr.Denied, "2fa sync refused: a code was used meanwhile; try again with the next two")
 			}

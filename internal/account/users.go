@@ -44,7 +44,7 @@ func (s *Service) AddUser(name, pw string) error {
 		return err
 	}
 	now := s.now()
-	return s.Store.Update(func(tx *store.Tx) error {
+	return s.Store.Update(func(tx store.Tx) error {
 		if tx.HasUser(name) {
 			return apperr.New(apperr.Conflict, "user %s already exists", name)
 		}
@@ -63,12 +63,12 @@ func (s *Service) User(name string) (*store.User, error) {
 
 // Users calls fn for every user in name order, one record at a time.
 func (s *Service) Users(fn func(*store.User) error) error {
-	return s.Store.View(func(tx *store.Tx) error { return tx.Users(fn) })
+	return s.Store.View(func(tx store.Tx) error { return tx.Users(fn) })
 }
 
 // DeleteUser removes a user and everything stored for it.
 func (s *Service) DeleteUser(name string) error {
-	return s.Store.Update(func(tx *store.Tx) error {
+	return s.Store.Update(func(tx store.Tx) error {
 		u, err := lookup(tx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return noSuchUser(name)
@@ -102,7 +102,7 @@ func (s *Service) ChangePassword(name string, proof Proof, next string) error {
 			hash, err = s.Hasher.Hash(next)
 			return err
 		},
-		apply: func(tx *store.Tx, f *store.User) error {
+		apply: func(tx store.Tx, f *store.User) error {
 			f.PasswordHash = hash
 			f.PasswordAt = s.now()
 			return s.audit(tx, store.AuditEntry{Event: EvPassword, User: f.Name})
@@ -113,7 +113,7 @@ func (s *Service) ChangePassword(name string, proof Proof, next string) error {
 
 // Unlock clears name's failure counter and lock.
 func (s *Service) Unlock(name string) (wasLocked bool, err error) {
-	err = s.Store.Update(func(tx *store.Tx) error {
+	err = s.Store.Update(func(tx store.Tx) error {
 		u, err := lookup(tx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return noSuchUser(name)

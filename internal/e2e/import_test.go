@@ -35,7 +35,7 @@ func (e *env) importFile(name, content string) string {
 func (e *env) storedHash(name string) string {
 	e.t.Helper()
 	var h string
-	err := store.New(store.Options{Path: e.db, LockTimeout: 5 * time.Second}).View(func(tx *store.Tx) error {
+	err := store.New(store.Options{Path: e.db, LockTimeout: 5 * time.Second}).View(func(tx store.Tx) error {
 		u, err := tx.User(name)
 		if err != nil {
 			return err

@@ -423,7 +423,7 @@ func importFixture(t testing.TB) (*account.Service, *store.DB) {
 func storedUsers(t testing.TB, st *store.DB) map[string]*store.User {
 	t.Helper()
 	users := map[string]*store.User{}
-	err := st.View(func(tx *store.Tx) error {
+	err := st.View(func(tx store.Tx) error {
 		return tx.Users(func(u *store.User) error {
 			users[u.Name] = u
 			return nil

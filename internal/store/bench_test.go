@@ -12,7 +12,7 @@ func benchDB(b *testing.B, n int) *DB {
 	b.Helper()
 	db := New(Options{Path: filepath.Join(b.TempDir(), "bench.db"), LockTimeout: time.Second, Create: true, NoSync: true})
 	for start := 0; start < n; start += 10000 {
-		err := db.Update(func(tx *Tx) error {
+		err := db.Update(func(tx Tx) error {
 			for i := start; i < min(start+10000, n); i++ {
 				u := &User{Name: fmt.Sprintf("user%07d", i), PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$SGVsbG9IZWxsb0hlbGxvSGVsbG9IZWxsb0hlbGxvMTI"}
 				if err := tx.PutUser(u); err != nil {
@@ -36,7 +36,7 @@ func BenchmarkViewUser(b *testing.B) {
 			name := fmt.Sprintf("user%07d", n/2)
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := db.View(func(tx *Tx) error { _, err := tx.User(name); return err }); err != nil {
+				if err := db.View(func(tx Tx) error { _, err := tx.User(name); return err }); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -50,7 +50,7 @@ func BenchmarkUpdateUser(b *testing.B) {
 	db.opts.NoSync = false
 	b.ReportAllocs()
 	for b.Loop() {
-		err := db.Update(func(tx *Tx) error {
+		err := db.Update(func(tx Tx) error {
 			u, err := tx.User("user0000500")
 			if err != nil {
 				return err
@@ -72,7 +72,7 @@ func BenchmarkScanUsers(b *testing.B) {
 	db := benchDB(b, 20000)
 	b.ReportAllocs()
 	for b.Loop() {
-		err := db.View(func(tx *Tx) error { return tx.Users(func(*User) error { return nil }) })
+		err := db.View(func(tx Tx) error { return tx.Users(func(*User) error { return nil }) })
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -72,17 +72,17 @@ func New(opts Options) *DB { return &DB{opts: opts} }
 func (d *DB) Path() string { return d.opts.Path }
 
 // View runs fn in a read-only transaction under a shared lock.
-func (d *DB) View(fn func(*Tx) error) error {
+func (d *DB) View(fn func(Tx) error) error {
 	return d.run(false, fn)
 }
 
 // Update runs fn in one read-write transaction: it commits if fn returns nil
 // and rolls back otherwise.
-func (d *DB) Update(fn func(*Tx) error) error {
+func (d *DB) Update(fn func(Tx) error) error {
 	return d.run(true, fn)
 }
 
-func (d *DB) run(write bool, fn func(*Tx) error) (err error) {
+func (d *DB) run(write bool, fn func(Tx) error) (err error) {
 	db, release, err := d.open(write)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (d *DB) run(write bool, fn func(*Tx) error) (err error) {
 		if fi, err := os.Stat(d.opts.Path); err == nil && fi.Size() < btx.Size() {
 			return apperr.New(apperr.Env, "%s is corrupt: it is %d bytes but must be at least %d (cut short?); it was left untouched", d.opts.Path, fi.Size(), btx.Size())
 		}
-		tx := &Tx{tx: btx}
+		tx := &boltTx{tx: btx}
 		if err := tx.checkSchema(write && d.opts.Create, d.opts.Path); err != nil {
 			return err
 		}
@@ -271,12 +271,12 @@ func (d *DB) envErr(err error) error {
 	return apperr.Wrap(apperr.Env, err, "database "+path)
 }
 
-// Tx is one transaction.
-type Tx struct {
+// boltTx is one transaction on the bbolt file.
+type boltTx struct {
 	tx *bolt.Tx
 }
 
-func (t *Tx) checkSchema(mayInit bool, path string) error {
+func (t *boltTx) checkSchema(mayInit bool, path string) error {
 	meta := t.tx.Bucket(bucketMeta)
 	if meta == nil {
 		empty := true
@@ -302,7 +302,7 @@ func (t *Tx) checkSchema(mayInit bool, path string) error {
 	return nil
 }
 
-func (t *Tx) init() error {
+func (t *boltTx) init() error {
 	meta, err := t.tx.CreateBucket(bucketMeta)
 	if err != nil {
 		return err
@@ -322,20 +322,20 @@ func (t *Tx) init() error {
 }
 
 // Schema returns the schema version recorded in the file.
-func (t *Tx) Schema() uint64 {
+func (t *boltTx) Schema() uint64 {
 	return binary.BigEndian.Uint64(t.tx.Bucket(bucketMeta).Get(keySchema))
 }
 
 // KeyID returns the fingerprint of the key that seals secrets, or "".
-func (t *Tx) KeyID() string { return string(t.tx.Bucket(bucketMeta).Get(keyKeyID)) }
+func (t *boltTx) KeyID() string { return string(t.tx.Bucket(bucketMeta).Get(keyKeyID)) }
 
 // SetKeyID records the fingerprint of the key that seals secrets.
-func (t *Tx) SetKeyID(id string) error {
+func (t *boltTx) SetKeyID(id string) error {
 	return t.tx.Bucket(bucketMeta).Put(keyKeyID, []byte(id))
 }
 
 // User returns the named user or ErrNotFound.
-func (t *Tx) User(name string) (*User, error) {
+func (t *boltTx) User(name string) (*User, error) {
 	v := t.tx.Bucket(bucketUsers).Get([]byte(name))
 	if v == nil {
 		return nil, ErrNotFound
@@ -344,7 +344,7 @@ func (t *Tx) User(name string) (*User, error) {
 }
 
 // HasUser reports whether the named user exists, without decoding it.
-func (t *Tx) HasUser(name string) bool {
+func (t *boltTx) HasUser(name string) bool {
 	return t.tx.Bucket(bucketUsers).Get([]byte(name)) != nil
 }
 
@@ -357,7 +357,7 @@ func decodeUser(v []byte) (*User, error) {
 }
 
 // PutUser stores u and bumps its revision.
-func (t *Tx) PutUser(u *User) error {
+func (t *boltTx) PutUser(u *User) error {
 	u.Rev++
 	v, err := json.Marshal(u)
 	if err != nil {
@@ -367,13 +367,13 @@ func (t *Tx) PutUser(u *User) error {
 }
 
 // DeleteUser removes the named user.
-func (t *Tx) DeleteUser(name string) error {
+func (t *boltTx) DeleteUser(name string) error {
 	return t.tx.Bucket(bucketUsers).Delete([]byte(name))
 }
 
 // Users calls fn for each user in name order, decoding one at a time, so
 // memory stays flat however many users there are.
-func (t *Tx) Users(fn func(*User) error) error {
+func (t *boltTx) Users(fn func(*User) error) error {
 	n := 0
 	return t.tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
 		u, err := decodeUser(v)
@@ -392,7 +392,7 @@ func (t *Tx) Users(fn func(*User) error) error {
 const scanChunk = 4096
 
 // CountUsers returns the number of users.
-func (t *Tx) CountUsers() int {
+func (t *boltTx) CountUsers() int {
 	return t.tx.Bucket(bucketUsers).Stats().KeyN
 }
 
@@ -408,7 +408,7 @@ func auditKey(ts time.Time, seq uint64) []byte {
 }
 
 // AddAudit appends an entry.
-func (t *Tx) AddAudit(e AuditEntry) error {
+func (t *boltTx) AddAudit(e AuditEntry) error {
 	b := t.tx.Bucket(bucketAudit)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -422,7 +422,7 @@ func (t *Tx) AddAudit(e AuditEntry) error {
 }
 
 // PruneAudit deletes entries older than before and returns how many.
-func (t *Tx) PruneAudit(before time.Time) (int, error) {
+func (t *boltTx) PruneAudit(before time.Time) (int, error) {
 	c := t.tx.Bucket(bucketAudit).Cursor()
 	limit := auditKey(before, 0)
 	n := 0
@@ -437,7 +437,7 @@ func (t *Tx) PruneAudit(before time.Time) (int, error) {
 
 // Audit calls fn for entries newest first, down to since; fn returns false
 // to stop.
-func (t *Tx) Audit(since time.Time, fn func(AuditEntry) (bool, error)) error {
+func (t *boltTx) Audit(since time.Time, fn func(AuditEntry) (bool, error)) error {
 	c := t.tx.Bucket(bucketAudit).Cursor()
 	var floor []byte
 	if !since.IsZero() {
@@ -461,13 +461,13 @@ func (t *Tx) Audit(since time.Time, fn func(AuditEntry) (bool, error)) error {
 }
 
 // WriteTo writes a consistent copy of the whole database to w.
-func (t *Tx) WriteTo(w io.Writer) (int64, error) { return t.tx.WriteTo(w) }
+func (t *boltTx) WriteTo(w io.Writer) (int64, error) { return t.tx.WriteTo(w) }
 
 // Check runs bbolt's consistency check and decodes every record, returning
 // every problem found. inspect, if not nil, is called with every user
 // record that decodes, and the problems it returns are added: the domain's
 // own checks ride on the same scan.
-func (t *Tx) Check(inspect func(*User) []error) []error {
+func (t *boltTx) Check(inspect func(*User) []error) []error {
 	var errs []error
 	for err := range t.tx.Check() {
 		errs = append(errs, err)

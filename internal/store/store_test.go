@@ -44,7 +44,7 @@ func TestUserRoundTrip(t *testing.T) {
 		LockedUntil: t0.Add(5 * time.Hour),
 	}
 	bob := &User{Name: "bob", PasswordHash: "h", CreatedAt: t0, PasswordAt: t0}
-	if err := db.Update(func(tx *Tx) error {
+	if err := db.Update(func(tx Tx) error {
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func TestUserRoundTrip(t *testing.T) {
 		t.Errorf("Rev after first write = %d, want 1", u.Rev)
 	}
 	var got, gotBob *User
-	if err := db.View(func(tx *Tx) error {
+	if err := db.View(func(tx Tx) error {
 		var err error
 		if got, err = tx.User("alice"); err != nil {
 			return err
@@ -77,7 +77,7 @@ func TestUserRoundTrip(t *testing.T) {
 	}
 
 	// Rev grows on every write; delete removes.
-	err := db.Update(func(tx *Tx) error {
+	err := db.Update(func(tx Tx) error {
 		if err := tx.PutUser(got); err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func TestUserRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.View(func(tx *Tx) error {
+	err = db.View(func(tx Tx) error {
 		a, err := tx.User("alice")
 		if err != nil {
 			return err
@@ -113,7 +113,7 @@ func TestUserRoundTrip(t *testing.T) {
 func TestUsersInNameOrder(t *testing.T) {
 	db := newDB(t)
 	names := []string{"zoe", "alice", "Bob", "émile", "carol"}
-	err := db.Update(func(tx *Tx) error {
+	err := db.Update(func(tx Tx) error {
 		for _, n := range names {
 			if err := tx.PutUser(&User{Name: n, PasswordHash: "h"}); err != nil {
 				return err
@@ -125,7 +125,7 @@ func TestUsersInNameOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	if err := db.View(func(tx *Tx) error {
+	if err := db.View(func(tx Tx) error {
 		return tx.Users(func(u *User) error { got = append(got, u.Name); return nil })
 	}); err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestUsersInNameOrder(t *testing.T) {
 	// An error from fn stops the scan and comes back.
 	stop := errors.New("stop")
 	n := 0
-	err = db.View(func(tx *Tx) error { return tx.Users(func(*User) error { n++; return stop }) })
+	err = db.View(func(tx Tx) error { return tx.Users(func(*User) error { n++; return stop }) })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("Users with failing fn: err %v after %d calls", err, n)
 	}
@@ -145,11 +145,11 @@ func TestUsersInNameOrder(t *testing.T) {
 
 func TestSchemaVersionRecorded(t *testing.T) {
 	db := newDB(t)
-	if err := db.Update(func(tx *Tx) error { return nil }); err != nil {
+	if err := db.Update(func(tx Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	var v uint64
-	if err := db.View(func(tx *Tx) error { v = tx.Schema(); return nil }); err != nil {
+	if err := db.View(func(tx Tx) error { v = tx.Schema(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if v != SchemaVersion {
@@ -181,7 +181,7 @@ func TestSchemaVersionRecorded(t *testing.T) {
 
 func TestOtherSchemaVersionRefused(t *testing.T) {
 	db := newDB(t)
-	if err := db.Update(func(tx *Tx) error { return nil }); err != nil {
+	if err := db.Update(func(tx Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	bdb, err := bolt.Open(db.Path(), 0o600, &bolt.Options{Timeout: time.Second})
@@ -196,8 +196,8 @@ func TestOtherSchemaVersionRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := readFile(t, db.Path())
-	for _, op := range []func(func(*Tx) error) error{db.View, db.Update} {
-		err := op(func(*Tx) error { t.Fatal("fn ran on a database of another schema"); return nil })
+	for _, op := range []func(func(Tx) error) error{db.View, db.Update} {
+		err := op(func(Tx) error { t.Fatal("fn ran on a database of another schema"); return nil })
 		if apperr.KindOf(err) != apperr.Env || !strings.Contains(err.Error(), "schema version 99") {
 			t.Errorf("err = %v (kind %v), want an Env error naming version 99", err, apperr.KindOf(err))
 		}
@@ -276,8 +276,8 @@ func TestForeignFilesRefusedAndUntouched(t *testing.T) {
 			for _, create := range []bool{false, true} {
 				db := New(Options{Path: path, LockTimeout: time.Second, Create: create})
 				ran := false
-				for name, op := range map[string]func(func(*Tx) error) error{"View": db.View, "Update": db.Update} {
-					err := op(func(tx *Tx) error {
+				for name, op := range map[string]func(func(Tx) error) error{"View": db.View, "Update": db.Update} {
+					err := op(func(tx Tx) error {
 						ran = true
 						return tx.PutUser(&User{Name: "mallory", PasswordHash: "h"})
 					})
@@ -305,8 +305,8 @@ func TestMissingFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "authctl.db")
 	db := New(Options{Path: path, LockTimeout: time.Second, Create: false})
-	for name, op := range map[string]func(func(*Tx) error) error{"View": db.View, "Update": db.Update} {
-		err := op(func(*Tx) error { t.Fatalf("%s ran fn without a database", name); return nil })
+	for name, op := range map[string]func(func(Tx) error) error{"View": db.View, "Update": db.Update} {
+		err := op(func(Tx) error { t.Fatalf("%s ran fn without a database", name); return nil })
 		if !errors.Is(err, ErrNoDatabase) || apperr.KindOf(err) != apperr.Env {
 			t.Errorf("%s = %v, want an Env error wrapping ErrNoDatabase", name, err)
 		}
@@ -326,7 +326,7 @@ func TestCreateModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "authctl")
 	path := filepath.Join(dir, "authctl.db")
 	db := New(Options{Path: path, LockTimeout: time.Second, Create: true})
-	if err := db.Update(func(tx *Tx) error { return tx.PutUser(&User{Name: "a", PasswordHash: "h"}) }); err != nil {
+	if err := db.Update(func(tx Tx) error { return tx.PutUser(&User{Name: "a", PasswordHash: "h"}) }); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -349,8 +349,8 @@ func TestEmptyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ro := New(Options{Path: path, LockTimeout: time.Second})
-	for name, op := range map[string]func(func(*Tx) error) error{"View": ro.View, "Update": ro.Update} {
-		err := op(func(*Tx) error { t.Fatalf("%s ran fn on an empty file", name); return nil })
+	for name, op := range map[string]func(func(Tx) error) error{"View": ro.View, "Update": ro.Update} {
+		err := op(func(Tx) error { t.Fatalf("%s ran fn on an empty file", name); return nil })
 		if !errors.Is(err, ErrNoDatabase) || !strings.Contains(err.Error(), "empty") {
 			t.Errorf("%s(empty file, no create) = %v, want ErrNoDatabase saying it is empty", name, err)
 		}
@@ -360,10 +360,10 @@ func TestEmptyFile(t *testing.T) {
 	}
 	// A write with Create initialises the empty file (as if it were missing).
 	rw := New(Options{Path: path, LockTimeout: time.Second, Create: true})
-	if err := rw.Update(func(tx *Tx) error { return tx.PutUser(&User{Name: "a", PasswordHash: "h"}) }); err != nil {
+	if err := rw.Update(func(tx Tx) error { return tx.PutUser(&User{Name: "a", PasswordHash: "h"}) }); err != nil {
 		t.Fatalf("Update(create) on an empty file: %v", err)
 	}
-	if err := ro.View(func(tx *Tx) error {
+	if err := ro.View(func(tx Tx) error {
 		if tx.Schema() != SchemaVersion || !tx.HasUser("a") {
 			return errors.New("empty file not initialised")
 		}
@@ -382,11 +382,11 @@ func TestBoltFileWithoutBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	bdb.Close()
-	err = New(Options{Path: path, LockTimeout: time.Second}).View(func(*Tx) error { return nil })
+	err = New(Options{Path: path, LockTimeout: time.Second}).View(func(Tx) error { return nil })
 	if !errors.Is(err, ErrNoDatabase) {
 		t.Fatalf("View(bare bbolt) = %v, want ErrNoDatabase", err)
 	}
-	if err := New(Options{Path: path, LockTimeout: time.Second, Create: true}).Update(func(*Tx) error { return nil }); err != nil {
+	if err := New(Options{Path: path, LockTimeout: time.Second, Create: true}).Update(func(Tx) error { return nil }); err != nil {
 		t.Fatalf("Update(create) on a bare bbolt file: %v", err)
 	}
 }
@@ -395,8 +395,8 @@ func TestPathIsDirectory(t *testing.T) {
 	dir := t.TempDir()
 	for _, create := range []bool{false, true} {
 		db := New(Options{Path: dir, LockTimeout: time.Second, Create: create})
-		for name, op := range map[string]func(func(*Tx) error) error{"View": db.View, "Update": db.Update} {
-			err := op(func(*Tx) error { return nil })
+		for name, op := range map[string]func(func(Tx) error) error{"View": db.View, "Update": db.Update} {
+			err := op(func(Tx) error { return nil })
 			if apperr.KindOf(err) != apperr.Env || !strings.Contains(err.Error(), "is a directory") {
 				t.Errorf("%s(create=%v) = %v, want an Env error saying it is a directory", name, create, err)
 			}
@@ -405,18 +405,18 @@ func TestPathIsDirectory(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("the directory got %d entries", len(ents))
 	}
-	if err := New(Options{}).View(func(*Tx) error { return nil }); apperr.KindOf(err) != apperr.Invalid {
+	if err := New(Options{}).View(func(Tx) error { return nil }); apperr.KindOf(err) != apperr.Invalid {
 		t.Errorf("empty path: %v, want Invalid", err)
 	}
 }
 
 func TestUpdateRollsBack(t *testing.T) {
 	db := newDB(t)
-	if err := db.Update(func(tx *Tx) error { return tx.PutUser(&User{Name: "a", PasswordHash: "h"}) }); err != nil {
+	if err := db.Update(func(tx Tx) error { return tx.PutUser(&User{Name: "a", PasswordHash: "h"}) }); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	err := db.Update(func(tx *Tx) error {
+	err := db.Update(func(tx Tx) error {
 		if err := tx.PutUser(&User{Name: "b", PasswordHash: "h"}); err != nil {
 			return err
 		}
@@ -428,7 +428,7 @@ func TestUpdateRollsBack(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Update = %v, want boom", err)
 	}
-	db.View(func(tx *Tx) error {
+	db.View(func(tx Tx) error {
 		if !tx.HasUser("a") || tx.HasUser("b") {
 			t.Error("a failed transaction left changes behind")
 		}
@@ -438,7 +438,7 @@ func TestUpdateRollsBack(t *testing.T) {
 
 func TestKeyID(t *testing.T) {
 	db := newDB(t)
-	err := db.Update(func(tx *Tx) error {
+	err := db.Update(func(tx Tx) error {
 		if tx.KeyID() != "" {
 			t.Errorf("new database has key id %q", tx.KeyID())
 		}
@@ -447,7 +447,7 @@ func TestKeyID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *Tx) error {
+	db.View(func(tx Tx) error {
 		if tx.KeyID() != "abc123" {
 			t.Errorf("KeyID = %q", tx.KeyID())
 		}
@@ -465,7 +465,7 @@ func TestAudit(t *testing.T) {
 		{Time: t0.Add(time.Hour), Event: "login.fail", User: "bob", Factor: "password", Detail: "same time, added later"},
 		{Time: t0.Add(3 * time.Hour), Event: "user.delete", User: "bob"},
 	}
-	if err := db.Update(func(tx *Tx) error {
+	if err := db.Update(func(tx Tx) error {
 		for _, e := range entries {
 			if err := tx.AddAudit(e); err != nil {
 				return err
@@ -478,7 +478,7 @@ func TestAudit(t *testing.T) {
 	list := func(since time.Time, max int) []AuditEntry {
 		t.Helper()
 		var got []AuditEntry
-		err := db.View(func(tx *Tx) error {
+		err := db.View(func(tx Tx) error {
 			return tx.Audit(since, func(e AuditEntry) (bool, error) {
 				got = append(got, e)
 				return max == 0 || len(got) < max, nil
@@ -522,7 +522,7 @@ func TestAudit(t *testing.T) {
 
 	// Prune drops what is older than the cut and nothing else.
 	var pruned int
-	if err := db.Update(func(tx *Tx) error {
+	if err := db.Update(func(tx Tx) error {
 		var err error
 		pruned, err = tx.PruneAudit(t0.Add(time.Hour))
 		return err
@@ -535,7 +535,7 @@ func TestAudit(t *testing.T) {
 	if got := events(list(time.Time{}, 0)); got != "user.delete/bob login.ok/alice login.fail/bob user.add/bob" {
 		t.Errorf("after prune: %s", got)
 	}
-	if err := db.Update(func(tx *Tx) error {
+	if err := db.Update(func(tx Tx) error {
 		var err error
 		pruned, err = tx.PruneAudit(t0.Add(100 * time.Hour))
 		return err
@@ -546,9 +546,9 @@ func TestAudit(t *testing.T) {
 		t.Errorf("after pruning all: %v", got)
 	}
 	// An error from fn stops the scan.
-	db.Update(func(tx *Tx) error { return tx.AddAudit(AuditEntry{Time: t0, Event: "x"}) })
+	db.Update(func(tx Tx) error { return tx.AddAudit(AuditEntry{Time: t0, Event: "x"}) })
 	boom := errors.New("boom")
-	if err := db.View(func(tx *Tx) error {
+	if err := db.View(func(tx Tx) error {
 		return tx.Audit(time.Time{}, func(AuditEntry) (bool, error) { return true, boom })
 	}); !errors.Is(err, boom) {
 		t.Errorf("Audit with failing fn = %v", err)
@@ -557,7 +557,7 @@ func TestAudit(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	db := newDB(t)
-	if err := db.Update(func(tx *Tx) error {
+	if err := db.Update(func(tx Tx) error {
 		if err := tx.PutUser(&User{Name: "ok", PasswordHash: "h"}); err != nil {
 			return err
 		}
@@ -566,7 +566,7 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	var problems []error
-	db.View(func(tx *Tx) error { problems = tx.Check(nil); return nil })
+	db.View(func(tx Tx) error { problems = tx.Check(nil); return nil })
 	if len(problems) != 0 {
 		t.Fatalf("Check on a sound database: %v", problems)
 	}
@@ -587,7 +587,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *Tx) error { problems = tx.Check(nil); return nil })
+	db.View(func(tx Tx) error { problems = tx.Check(nil); return nil })
 	var msgs []string
 	for _, p := range problems {
 		msgs = append(msgs, p.Error())
@@ -608,7 +608,7 @@ func TestCheck(t *testing.T) {
 // a clear Env error instead of hanging.
 func TestLockTimeout(t *testing.T) {
 	db := newDB(t)
-	if err := db.Update(func(tx *Tx) error { return nil }); err != nil {
+	if err := db.Update(func(tx Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	holder, err := bolt.Open(db.Path(), 0o600, &bolt.Options{Timeout: time.Second})
@@ -618,7 +618,7 @@ func TestLockTimeout(t *testing.T) {
 	defer holder.Close()
 	waiting := New(Options{Path: db.Path(), LockTimeout: 200 * time.Millisecond})
 	ran := false
-	err = waiting.Update(func(*Tx) error { ran = true; return nil })
+	err = waiting.Update(func(Tx) error { ran = true; return nil })
 	if err == nil || ran {
 		t.Fatalf("Update while another handle holds the lock: err %v, ran %v", err, ran)
 	}
@@ -629,12 +629,12 @@ func TestLockTimeout(t *testing.T) {
 		t.Errorf("message %q: want it to say the database is locked by another authctl process and for how long it waited", msg)
 	}
 	// Readers wait too: bbolt's shared lock conflicts with the writer's.
-	if err := waiting.View(func(*Tx) error { return nil }); !strings.Contains(fmt.Sprint(err), "locked by another authctl process") {
+	if err := waiting.View(func(Tx) error { return nil }); !strings.Contains(fmt.Sprint(err), "locked by another authctl process") {
 		t.Errorf("View while locked = %v", err)
 	}
 	// Once the holder lets go, the same call succeeds.
 	holder.Close()
-	if err := waiting.Update(func(*Tx) error { return nil }); err != nil {
+	if err := waiting.Update(func(Tx) error { return nil }); err != nil {
 		t.Errorf("Update after the lock was released: %v", err)
 	}
 }
@@ -643,7 +643,7 @@ func TestLockTimeout(t *testing.T) {
 // process does, and checks the same error comes back.
 func TestSidecarLockTimeout(t *testing.T) {
 	db := newDB(t)
-	if err := db.Update(func(tx *Tx) error { return nil }); err != nil {
+	if err := db.Update(func(tx Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	release, err := lockSidecar(db.Path(), true, time.Second)
@@ -652,12 +652,12 @@ func TestSidecarLockTimeout(t *testing.T) {
 	}
 	defer release()
 	waiting := New(Options{Path: db.Path(), LockTimeout: 100 * time.Millisecond})
-	err = waiting.Update(func(*Tx) error { return nil })
+	err = waiting.Update(func(Tx) error { return nil })
 	if apperr.KindOf(err) != apperr.Env || !strings.Contains(fmt.Sprint(err), "locked by another authctl process") {
 		t.Fatalf("Update while the lock file is held = %v", err)
 	}
 	release()
-	if err := waiting.Update(func(*Tx) error { return nil }); err != nil {
+	if err := waiting.Update(func(Tx) error { return nil }); err != nil {
 		t.Errorf("after release: %v", err)
 	}
 }
@@ -665,12 +665,12 @@ func TestSidecarLockTimeout(t *testing.T) {
 // Readers share the lock: a read in progress does not block another read.
 func TestConcurrentReaders(t *testing.T) {
 	db := newDB(t)
-	if err := db.Update(func(tx *Tx) error { return nil }); err != nil {
+	if err := db.Update(func(tx Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	ro := New(Options{Path: db.Path(), LockTimeout: 100 * time.Millisecond})
-	err := ro.View(func(*Tx) error {
-		return ro.View(func(*Tx) error { return nil })
+	err := ro.View(func(Tx) error {
+		return ro.View(func(Tx) error { return nil })
 	})
 	if err != nil {
 		t.Fatalf("a read inside a read: %v", err)
@@ -682,7 +682,7 @@ func TestConcurrentReaders(t *testing.T) {
 func TestTruncatedFileRefused(t *testing.T) {
 	db := newDB(t)
 	for i := range 200 {
-		if err := db.Update(func(tx *Tx) error {
+		if err := db.Update(func(tx Tx) error {
 			return tx.PutUser(&User{Name: fmt.Sprintf("user%03d", i), PasswordHash: strings.Repeat("h", 500), CreatedAt: t0})
 		}); err != nil {
 			t.Fatal(err)
@@ -704,7 +704,7 @@ func TestTruncatedFileRefused(t *testing.T) {
 			if write {
 				op = cdb.Update
 			}
-			err := op(func(tx *Tx) error {
+			err := op(func(tx Tx) error {
 				return tx.Users(func(*User) error { return nil })
 			})
 			if apperr.KindOf(err) != apperr.Env || !strings.Contains(err.Error(), "corrupt") || !strings.Contains(err.Error(), "left untouched") {
