@@ -17,11 +17,17 @@ type Store interface {
 	// nil and rolled back otherwise. Records read in it stay as read until
 	// it ends: a concurrent writer waits (bbolt's single writer, or
 	// PostgreSQL's row locks), so a read-check-write never loses an update.
+	//
+	// A backend whose writers run side by side may roll the transaction
+	// back and run fn again, from the start, when it ran into another
+	// (PostgreSQL: a deadlock, or a user inserted under a name fn found
+	// free): fn must decide everything it reports afresh on each run.
 	Update(fn func(Tx) error) error
 }
 
 // Tx is one transaction. Methods without an error result record a failure
-// of the underlying database and make the transaction fail when it ends.
+// of the underlying database and make the transaction fail when it ends
+// (View and Update return that first failure, whatever fn returned).
 type Tx interface {
 	// Schema is the layout version recorded in the database.
 	Schema() uint64

@@ -5,7 +5,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -35,7 +34,7 @@ var (
 	keySchema = []byte("schema")
 	keyKeyID  = []byte("key_id")
 
-	magic = []byte("authctl")
+	magic = []byte(Magic)
 )
 
 // ErrNotFound is returned for a missing user.
@@ -70,6 +69,9 @@ func New(opts Options) *DB { return &DB{opts: opts} }
 
 // Path is the database file.
 func (d *DB) Path() string { return d.opts.Path }
+
+// Location is where the database is, as --db takes it.
+func (d *DB) Location() string { return d.opts.Path }
 
 // View runs fn in a read-only transaction under a shared lock.
 func (d *DB) View(fn func(Tx) error) error {
@@ -340,7 +342,7 @@ func (t *boltTx) User(name string) (*User, error) {
 	if v == nil {
 		return nil, ErrNotFound
 	}
-	return decodeUser(v)
+	return DecodeUser(v)
 }
 
 // HasUser reports whether the named user exists, without decoding it.
@@ -348,18 +350,10 @@ func (t *boltTx) HasUser(name string) bool {
 	return t.tx.Bucket(bucketUsers).Get([]byte(name)) != nil
 }
 
-func decodeUser(v []byte) (*User, error) {
-	u := new(User)
-	if err := json.Unmarshal(v, u); err != nil {
-		return nil, apperr.New(apperr.Env, "corrupt user record: %v", err)
-	}
-	return u, nil
-}
-
 // PutUser stores u and bumps its revision.
 func (t *boltTx) PutUser(u *User) error {
 	u.Rev++
-	v, err := json.Marshal(u)
+	v, err := EncodeUser(u)
 	if err != nil {
 		return err
 	}
@@ -376,7 +370,7 @@ func (t *boltTx) DeleteUser(name string) error {
 func (t *boltTx) Users(fn func(*User) error) error {
 	n := 0
 	return t.tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
-		u, err := decodeUser(v)
+		u, err := DecodeUser(v)
 		if err != nil {
 			return err
 		}
@@ -414,7 +408,7 @@ func (t *boltTx) AddAudit(e AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(e)
+	v, err := EncodeAudit(e)
 	if err != nil {
 		return err
 	}
@@ -445,9 +439,9 @@ func (t *boltTx) Audit(since time.Time, fn func(AuditEntry) (bool, error)) error
 	}
 	n := 0
 	for k, v := c.Last(); k != nil && string(k) >= string(floor); k, v = c.Prev() {
-		var e AuditEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return apperr.New(apperr.Env, "corrupt audit entry: %v", err)
+		e, err := DecodeAudit(v)
+		if err != nil {
+			return err
 		}
 		if n++; n%scanChunk == 0 {
 			dropPages(t.tx)
@@ -477,20 +471,7 @@ func (t *boltTx) Check(inspect func(*User) []error) []error {
 		return append(errs, errors.New("users bucket is missing"))
 	}
 	_ = users.ForEach(func(k, v []byte) error {
-		u, err := decodeUser(v)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("user %q: %v", k, err))
-		case u.Name != string(k):
-			errs = append(errs, fmt.Errorf("user %q: record names %q", k, u.Name))
-		case u.PasswordHash == "":
-			errs = append(errs, fmt.Errorf("user %q: no password hash", k))
-		case u.TOTP != nil && (len(u.TOTP.Secret) == 0 || u.Backup == nil):
-			errs = append(errs, fmt.Errorf("user %q: 2fa on without a secret or backup codes", k))
-		}
-		if err == nil && inspect != nil {
-			errs = append(errs, inspect(u)...)
-		}
+		errs = append(errs, CheckUser(string(k), v, inspect)...)
 		return nil
 	})
 	audit := t.tx.Bucket(bucketAudit)
@@ -498,8 +479,7 @@ func (t *boltTx) Check(inspect func(*User) []error) []error {
 		return append(errs, errors.New("audit bucket is missing"))
 	}
 	_ = audit.ForEach(func(k, v []byte) error {
-		var e AuditEntry
-		if len(k) != 16 || json.Unmarshal(v, &e) != nil {
+		if _, err := CheckAudit(v); len(k) != 16 || err != nil {
 			errs = append(errs, fmt.Errorf("audit entry %x is malformed", k))
 		}
 		return nil

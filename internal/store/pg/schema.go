@@ -1,0 +1,118 @@
+package pg
+
+import (
+	"strconv"
+
+	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/store"
+)
+
+// The tables, in the schema the connection's search_path names first.
+// User names sort as bytes (COLLATE "C"), as in the bbolt file, whatever
+// the database's locale. An audit entry's ts is its time (to the
+// microsecond, for queries and pruning); the entry itself, with its exact
+// time, is data.
+var createSQL = []string{
+	`CREATE TABLE authctl_meta (key text PRIMARY KEY, value text NOT NULL)`,
+	`CREATE TABLE authctl_users (name text COLLATE "C" PRIMARY KEY, data bytea NOT NULL)`,
+	`CREATE TABLE authctl_audit (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, data bytea NOT NULL)`,
+	`CREATE INDEX authctl_audit_ts ON authctl_audit (ts, id)`,
+	// key_id exists from the start, so that an update can lock it.
+	`INSERT INTO authctl_meta (key, value) VALUES ('magic', '` + store.Magic + `'), ('schema', '` + strconv.Itoa(store.SchemaVersion) + `'), ('key_id', '')`,
+}
+
+// schemaLock is the advisory lock taken while the tables are created or
+// migrated, so that processes starting at once on a new database do not
+// race ("authctl" in ASCII).
+const schemaLock = 0x61757468637466
+
+// ready checks, once per connection, that the database holds authctl's
+// tables at the version this code reads, and creates them when it holds
+// none and the caller may create them. Other tables in the database are
+// left alone.
+func (d *DB) ready(write bool) error {
+	if d.schema != 0 {
+		return nil
+	}
+	ctx, cancel := d.ctx()
+	defer cancel()
+	var have bool
+	if err := d.conn.QueryRow(ctx, `SELECT to_regclass('authctl_meta') IS NOT NULL`).Scan(&have); err != nil {
+		return d.dbErr(err)
+	}
+	if !have {
+		if !write || !d.opts.Create {
+			return store.NoDatabase("database %s has no authctl data yet; create it with \"authctl user add\"", d.Redacted())
+		}
+		if err := d.create(); err != nil {
+			return err
+		}
+	}
+	rows, err := d.conn.Query(ctx, `SELECT key, value FROM authctl_meta WHERE key IN ('magic', 'schema')`)
+	if err != nil {
+		return d.dbErr(err)
+	}
+	meta := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return d.dbErr(err)
+		}
+		meta[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return d.dbErr(err)
+	}
+	if meta["magic"] != store.Magic {
+		return apperr.New(apperr.Env, "database %s has a table authctl_meta that is not authctl's; it was left untouched", d.Redacted())
+	}
+	n, err := strconv.ParseUint(meta["schema"], 10, 64)
+	switch {
+	case err != nil:
+		return apperr.New(apperr.Env, "database %s has no schema version; it was left untouched", d.Redacted())
+	case n != store.SchemaVersion:
+		// Version 1 is the first: there is nothing to migrate from yet.
+		// A later version migrates here, in one transaction under
+		// schemaLock, and records its number last.
+		return apperr.New(apperr.Env, "database %s has schema version %d, this authctl reads version %d", d.Redacted(), n, store.SchemaVersion)
+	}
+	d.schema = n
+	return nil
+}
+
+// create makes authctl's tables in one transaction, under an advisory
+// lock: of several processes creating them at once, the first does and
+// the others find them made.
+func (d *DB) create() (err error) {
+	ctx, cancel := d.ctx()
+	defer cancel()
+	tx, err := d.conn.Begin(ctx)
+	if err != nil {
+		return d.dbErr(err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback(ctx)
+		}
+	}()
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLock)); err != nil {
+		return d.dbErr(err)
+	}
+	var meta, users, audit bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass('authctl_meta') IS NOT NULL, to_regclass('authctl_users') IS NOT NULL, to_regclass('authctl_audit') IS NOT NULL`).Scan(&meta, &users, &audit); err != nil {
+		return d.dbErr(err)
+	}
+	if meta {
+		return d.dbErr(tx.Rollback(ctx)) // another process made them meanwhile
+	}
+	if users || audit {
+		return apperr.New(apperr.Env, "database %s has a table authctl_users or authctl_audit but no authctl_meta: not authctl's; it was left untouched", d.Redacted())
+	}
+	for _, q := range createSQL {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return d.dbErr(err)
+		}
+	}
+	return d.dbErr(tx.Commit(ctx))
+}
