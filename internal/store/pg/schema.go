@@ -1,7 +1,10 @@
 package pg
 
 import (
+	"context"
 	"strconv"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/store"
@@ -36,11 +39,11 @@ func (d *DB) ready(write bool) error {
 	}
 	ctx, cancel := d.ctx()
 	defer cancel()
-	var have bool
-	if err := d.conn.QueryRow(ctx, `SELECT to_regclass('authctl_meta') IS NOT NULL`).Scan(&have); err != nil {
+	have, err := tables(ctx, d.conn)
+	if err != nil {
 		return d.dbErr(err)
 	}
-	if !have {
+	if !have["authctl_meta"] {
 		if !write || !d.opts.Create {
 			return store.NoDatabase("database %s has no authctl data yet; create it with \"authctl user add\"", d.Redacted())
 		}
@@ -81,6 +84,27 @@ func (d *DB) ready(write bool) error {
 	return nil
 }
 
+// tables says which of authctl's tables the schema that new tables go in
+// (the first of the search_path) holds. It reads pg_class with the
+// statement's snapshot: under the advisory lock, that sees tables another
+// process committed while this one waited.
+func tables(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) (map[string]bool, error) {
+	rows, err := q.Query(ctx, `SELECT relname FROM pg_class
+		WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+		AND relname IN ('authctl_meta', 'authctl_users', 'authctl_audit')`)
+	if err != nil {
+		return nil, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	return have, err
+}
+
 // create makes authctl's tables in one transaction, under an advisory
 // lock: of several processes creating them at once, the first does and
 // the others find them made.
@@ -99,14 +123,14 @@ func (d *DB) create() (err error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLock)); err != nil {
 		return d.dbErr(err)
 	}
-	var meta, users, audit bool
-	if err := tx.QueryRow(ctx, `SELECT to_regclass('authctl_meta') IS NOT NULL, to_regclass('authctl_users') IS NOT NULL, to_regclass('authctl_audit') IS NOT NULL`).Scan(&meta, &users, &audit); err != nil {
+	have, err := tables(ctx, tx)
+	if err != nil {
 		return d.dbErr(err)
 	}
-	if meta {
+	if have["authctl_meta"] {
 		return d.dbErr(tx.Rollback(ctx)) // another process made them meanwhile
 	}
-	if users || audit {
+	if have["authctl_users"] || have["authctl_audit"] {
 		return apperr.New(apperr.Env, "database %s has a table authctl_users or authctl_audit but no authctl_meta: not authctl's; it was left untouched", d.Redacted())
 	}
 	for _, q := range createSQL {
