@@ -91,7 +91,7 @@ func (s *Service) ImportTOTP(name string, t ImportedTOTP, replace bool) (int, er
 			return err
 		}
 		if u.TOTP != nil && !replace {
-			return &apperr.Error{Kind: apperr.Conflict, Msg: fmt.Sprintf("2fa is already enabled for %s", u.Name), Err: ErrTwoFactorOn}
+			return &apperr.Error{Kind: apperr.Conflict, Msg: fmt.Sprintf("2fa is already enabled for %s", u.Name), Err: ErrTwoFactorOn, Hint: apperr.HintTwoFAOn, Subject: u.Name}
 		}
 		sealer, err := s.Keys.Open(keyID, true)
 		if err != nil {
