@@ -10,7 +10,6 @@ import (
 
 	"github.com/authctl/authctl/internal/account"
 	"github.com/authctl/authctl/internal/apperr"
-	"github.com/authctl/authctl/internal/store"
 )
 
 func newAuditCmd(app *App) *cobra.Command {
@@ -57,7 +56,7 @@ code. Entries older than audit.retention (default 90 days) are pruned.`,
 			w := bufio.NewWriter(app.IO.Out)
 			enc := newJSONEncoder(w)
 			asJSON := outputJSON(c)
-			err = svc.Audit(q, func(e store.AuditEntry) error {
+			err = svc.Audit(q, func(e account.Event) error {
 				if asJSON {
 					return enc.Encode(e)
 				}

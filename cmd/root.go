@@ -108,7 +108,7 @@ func Run(args []string, io *term.IO) int {
 	}
 	switch {
 	case code != ExitInterrupted:
-		fmt.Fprintf(io.Err, "authctl: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(io.Err, "authctl: %s\n", oneLine(message(err)))
 	case errors.Is(err, errCodeInterrupted):
 		fmt.Fprintf(io.Err, "authctl: %s\n", errCodeInterrupted.Msg)
 	default:

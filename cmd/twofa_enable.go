@@ -116,12 +116,8 @@ func runEnable(o *enableOptions) error {
 	if err != nil {
 		return err
 	}
-	u, err := svc.User(o.Name)
-	if err != nil {
+	if err := svc.Require2FA(o.Name, false); err != nil {
 		return err
-	}
-	if u.TOTP != nil {
-		return apperr.New(apperr.Conflict, "2fa is already enabled for %s; use \"authctl 2fa codes regen %s\" for new backup codes or \"authctl 2fa disable %s\" first", o.Name, o.Name, o.Name)
 	}
 	pw, err := pws.get(fmt.Sprintf("Password for %s: ", o.Name))
 	if err != nil {

@@ -40,7 +40,7 @@ Scripts give the password as the first line of standard input with
 			if err != nil {
 				return err
 			}
-			if err := need2FA(svc, name, true); err != nil {
+			if err := need2FA(svc, name); err != nil {
 				return err
 			}
 			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
@@ -63,17 +63,8 @@ Scripts give the password as the first line of standard input with
 }
 
 // need2FA fails early, before a password prompt, when the user is missing
-// or 2FA is not in the state the command needs.
-func need2FA(svc *account.Service, name string, on bool) error {
-	u, err := svc.User(name)
-	if err != nil {
-		return err
-	}
-	if on && u.TOTP == nil {
-		return apperr.New(apperr.Conflict, "2fa is not enabled for %s; enable it with \"authctl 2fa enable %s\"", name, name)
-	}
-	return nil
-}
+// or 2FA is off.
+func need2FA(svc *account.Service, name string) error { return svc.Require2FA(name, true) }
 
 func newDisableCmd(app *App) *cobra.Command {
 	var stdin bool
@@ -106,7 +97,7 @@ Scripts give the password as the first line of standard input with
 			if err != nil {
 				return err
 			}
-			if err := need2FA(svc, name, true); err != nil {
+			if err := need2FA(svc, name); err != nil {
 				return err
 			}
 			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
@@ -147,12 +138,8 @@ pass --yes. Recorded in the audit trail.`,
 				if !app.IO.CanPrompt() {
 					return apperr.New(apperr.Invalid, "refusing to reset 2fa for %s without confirmation; pass --yes", name)
 				}
-				u, err := svc.User(name)
-				if err != nil {
+				if err := svc.RequireResettable(name); err != nil {
 					return err
-				}
-				if u.TOTP == nil && u.Pending == nil {
-					return apperr.New(apperr.Conflict, "2fa is not enabled for %s", name)
 				}
 				if err := confirm(app, fmt.Sprintf("Turn 2FA off for %s without their password? Did you verify who they are? [y/N] ", name)); err != nil {
 					return err
@@ -182,11 +169,10 @@ code. Needs no password.`,
 			if err != nil {
 				return err
 			}
-			u, err := svc.User(args[0])
+			st, err := svc.Status(args[0])
 			if err != nil {
 				return err
 			}
-			st := account.StatusOf(u, app.Now())
 			if outputJSON(c) {
 				return writeJSON(app.IO.Out, st)
 			}

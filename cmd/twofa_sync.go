@@ -57,7 +57,7 @@ Scripts give the password as the first line of standard input with
 			if err != nil {
 				return err
 			}
-			if err := need2FA(svc, name, true); err != nil {
+			if err := need2FA(svc, name); err != nil {
 				return err
 			}
 			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))

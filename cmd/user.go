@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authctl/authctl/internal/account"
-	"github.com/authctl/authctl/internal/store"
 )
 
 func newUserCmd(app *App) *cobra.Command {
@@ -36,39 +35,6 @@ hashes.`,
 	return c
 }
 
-// userView is the stable JSON form of a user (documented in docs/scripting.md).
-type userView struct {
-	Name              string     `json:"name"`
-	TwoFactor         bool       `json:"two_factor"`
-	TwoFactorSince    *time.Time `json:"two_factor_enabled_at"`
-	BackupCodesLeft   int        `json:"backup_codes_left"`
-	PendingEnrollment bool       `json:"pending_enrollment"`
-	Locked            bool       `json:"locked"`
-	LockedUntil       *time.Time `json:"locked_until"`
-	Failures          int        `json:"failed_attempts"`
-	CreatedAt         time.Time  `json:"created_at"`
-	PasswordChangedAt time.Time  `json:"password_changed_at"`
-	LastLoginAt       *time.Time `json:"last_login_at"`
-}
-
-func viewOf(u *store.User, now time.Time) userView {
-	st := account.StatusOf(u, now)
-	v := userView{
-		Name: u.Name, TwoFactor: st.Enabled, TwoFactorSince: st.EnabledAt,
-		BackupCodesLeft: st.BackupLeft, PendingEnrollment: st.Pending,
-		Failures: u.Failures, CreatedAt: u.CreatedAt, PasswordChangedAt: u.PasswordAt,
-	}
-	if account.Locked(u, now) {
-		t := u.LockedUntil
-		v.Locked, v.LockedUntil = true, &t
-	}
-	if !u.LastLoginAt.IsZero() {
-		t := u.LastLoginAt
-		v.LastLoginAt = &t
-	}
-	return v
-}
-
 // printUserResult prints what a command that changed a user prints: msg as
 // text, or with -o json the user as "user show -o json" gives it.
 func printUserResult(c *cobra.Command, app *App, svc *account.Service, name, msg string) error {
@@ -76,11 +42,11 @@ func printUserResult(c *cobra.Command, app *App, svc *account.Service, name, msg
 		_, err := fmt.Fprintln(app.IO.Out, msg)
 		return err
 	}
-	u, err := svc.User(name)
+	v, err := svc.View(name)
 	if err != nil {
 		return err
 	}
-	return writeJSON(app.IO.Out, viewOf(u, app.Now()))
+	return writeJSON(app.IO.Out, v)
 }
 
 // print2FAResult is printUserResult for 2FA changes: with -o json, the
@@ -90,11 +56,11 @@ func print2FAResult(c *cobra.Command, app *App, svc *account.Service, name, msg 
 		_, err := fmt.Fprintln(app.IO.Out, msg)
 		return err
 	}
-	u, err := svc.User(name)
+	st, err := svc.Status(name)
 	if err != nil {
 		return err
 	}
-	return writeJSON(app.IO.Out, account.StatusOf(u, app.Now()))
+	return writeJSON(app.IO.Out, st)
 }
 
 // plural picks the word for n things.

@@ -30,7 +30,7 @@ terminal authctl asks for confirmation; scripts pass --yes.`,
 				if !app.IO.CanPrompt() {
 					return apperr.New(apperr.Invalid, "refusing to delete %s without confirmation; pass --yes", name)
 				}
-				if _, err := svc.User(name); err != nil {
+				if err := svc.RequireUser(name); err != nil {
 					return err
 				}
 				if err := confirm(app, fmt.Sprintf("Delete user %s and its 2FA secret and backup codes? [y/N] ", name)); err != nil {

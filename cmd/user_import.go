@@ -126,7 +126,7 @@ func runImport(o *importOptions) error {
 			return importReadErr(o.File, err)
 		}
 		if format, err = importer.Detect(o.File, head); err != nil {
-			return apperr.New(apperr.Invalid, "%v", err)
+			return err
 		}
 	}
 	recs, probs, err := importer.ParseWith(br, format, importer.Options{AllowShortSecrets: o.AllowShortSecrets})

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/authctl/authctl/internal/store"
+	"github.com/authctl/authctl/internal/account"
 )
 
 func newUserListCmd(app *App) *cobra.Command {
@@ -27,7 +27,6 @@ however many users there are.`,
 				return err
 			}
 			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
-			now := app.Now()
 			asJSON := outputJSON(c)
 			n := 0
 			if asJSON {
@@ -36,8 +35,7 @@ however many users there are.`,
 				fmt.Fprintf(w, "%-24s %-4s %-7s %s\n", "NAME", "2FA", "LOCKED", "CREATED")
 			}
 			enc := newJSONEncoder(w)
-			err = svc.Users(func(u *store.User) error {
-				v := viewOf(u, now)
+			err = svc.EachUser(func(v account.UserView) error {
 				if asJSON {
 					if n > 0 {
 						w.WriteString(",")

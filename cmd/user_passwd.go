@@ -39,7 +39,7 @@ successful login does.`,
 			if err != nil {
 				return err
 			}
-			if _, err := svc.User(name); err != nil {
+			if err := svc.RequireUser(name); err != nil {
 				return err
 			}
 			cur, err := pws.get(fmt.Sprintf("Current password for %s: ", name))

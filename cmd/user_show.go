@@ -23,12 +23,11 @@ and when the user was created, last changed the password and last logged in.
 			if err != nil {
 				return err
 			}
-			u, err := svc.User(args[0])
+			v, err := svc.View(args[0])
 			if err != nil {
 				return err
 			}
 			now := app.Now()
-			v := viewOf(u, now)
 			if outputJSON(c) {
 				return writeJSON(app.IO.Out, v)
 			}

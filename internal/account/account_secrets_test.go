@@ -94,8 +94,8 @@ func forms(s string) []string {
 func TestAuditTrail(t *testing.T) {
 	f := newFixture(t)
 	secrets := f.journey()
-	var entries []store.AuditEntry
-	if err := f.svc.Audit(AuditQuery{}, func(e store.AuditEntry) error { entries = append(entries, e); return nil }); err != nil {
+	var entries []Event
+	if err := f.svc.Audit(AuditQuery{}, func(e Event) error { entries = append(entries, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	// Every field of every entry is free of passwords, codes and secrets.
@@ -141,8 +141,8 @@ func TestAuditTrail(t *testing.T) {
 	}
 
 	// Filters: by user, limit, since.
-	var bob []store.AuditEntry
-	f.svc.Audit(AuditQuery{User: "bob"}, func(e store.AuditEntry) error { bob = append(bob, e); return nil })
+	var bob []Event
+	f.svc.Audit(AuditQuery{User: "bob"}, func(e Event) error { bob = append(bob, e); return nil })
 	if len(bob) == 0 || bob[0].Event != EvUserDelete {
 		t.Errorf("bob's newest entry: %+v", bob)
 	}
@@ -151,14 +151,14 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("user filter let through %+v", e)
 		}
 	}
-	var two []store.AuditEntry
-	f.svc.Audit(AuditQuery{Limit: 2}, func(e store.AuditEntry) error { two = append(two, e); return nil })
+	var two []Event
+	f.svc.Audit(AuditQuery{Limit: 2}, func(e Event) error { two = append(two, e); return nil })
 	if len(two) != 2 || two[0] != entries[0] || two[1] != entries[1] {
 		t.Errorf("Limit 2 gave %+v", two)
 	}
 	since := entries[3].Time
-	var recent []store.AuditEntry
-	f.svc.Audit(AuditQuery{Since: since}, func(e store.AuditEntry) error { recent = append(recent, e); return nil })
+	var recent []Event
+	f.svc.Audit(AuditQuery{Since: since}, func(e Event) error { recent = append(recent, e); return nil })
 	for _, e := range recent {
 		if e.Time.Before(since) {
 			t.Errorf("Since %v let through %+v", since, e)
@@ -178,7 +178,7 @@ func TestAuditRetention(t *testing.T) {
 	f.advance(2 * time.Hour) // alice's entry is now 25 h old
 	f.addUser("carol", "correct horse")
 	var users []string
-	f.svc.Audit(AuditQuery{}, func(e store.AuditEntry) error { users = append(users, e.User); return nil })
+	f.svc.Audit(AuditQuery{}, func(e Event) error { users = append(users, e.User); return nil })
 	if strings.Join(users, ",") != "carol,bob" {
 		t.Fatalf("after retention: %v, want carol,bob", users)
 	}

@@ -55,7 +55,7 @@ func (f *fixture) addUser(name, pw string) {
 
 func (f *fixture) user(name string) *store.User {
 	f.t.Helper()
-	u, err := f.svc.User(name)
+	u, err := f.svc.user(name)
 	if err != nil {
 		f.t.Fatalf("User(%s): %v", name, err)
 	}
@@ -129,7 +129,7 @@ func TestAddUser(t *testing.T) {
 	}
 	// Nothing was stored by the refused adds, and alice's password is intact.
 	var names []string
-	f.svc.Users(func(u *store.User) error { names = append(names, u.Name); return nil })
+	f.svc.EachUser(func(u UserView) error { names = append(names, u.Name); return nil })
 	if len(names) != 1 || names[0] != "alice" {
 		t.Fatalf("users after refused adds: %q", names)
 	}

@@ -42,7 +42,10 @@ func TestEnroll(t *testing.T) {
 	_, err = f.svc.BeginEnroll("nobody", "correct horse")
 	wantKind(t, "BeginEnroll(unknown)", err, apperr.Conflict, "")
 	_, err = f.svc.ConfirmEnroll("alice", "correct horse", "123456")
-	wantKind(t, "ConfirmEnroll before BeginEnroll", err, apperr.Conflict, "--begin")
+	wantKind(t, "ConfirmEnroll before BeginEnroll", err, apperr.Conflict, "no pending")
+	if h, who := apperr.HintOf(err); h != apperr.HintNoPending || who != "alice" {
+		t.Errorf("hint %v about %q, want HintNoPending about alice", h, who)
+	}
 
 	en1, err := f.svc.BeginEnroll("alice", "correct horse")
 	if err != nil {
@@ -109,7 +112,10 @@ func TestEnroll(t *testing.T) {
 
 	// Now enabling again is a conflict that points to regen and disable.
 	_, err = f.svc.BeginEnroll("alice", "correct horse")
-	wantKind(t, "BeginEnroll when on", err, apperr.Conflict, "codes regen")
+	wantKind(t, "BeginEnroll when on", err, apperr.Conflict, "already enabled")
+	if h, _ := apperr.HintOf(err); h != apperr.HintTwoFAOn {
+		t.Errorf("hint %v, want HintTwoFAOn (regen or disable)", h)
+	}
 	_, err = f.svc.ConfirmEnroll("alice", "correct horse", f.code(en2.Key.Secret, 0))
 	wantKind(t, "ConfirmEnroll when on", err, apperr.Conflict, "already enabled")
 

@@ -19,14 +19,14 @@ type AuditQuery struct {
 }
 
 // Audit calls fn for matching entries, newest first, streaming.
-func (s *Service) Audit(q AuditQuery, fn func(store.AuditEntry) error) error {
+func (s *Service) Audit(q AuditQuery, fn func(Event) error) error {
 	n := 0
 	return s.Store.View(func(tx store.Tx) error {
 		return tx.Audit(q.Since, func(e store.AuditEntry) (bool, error) {
 			if q.User != "" && e.User != q.User {
 				return true, nil
 			}
-			if err := fn(e); err != nil {
+			if err := fn(Event(e)); err != nil {
 				return false, err
 			}
 			n++

@@ -378,7 +378,7 @@ func (s *Service) secondFactor(g guarded, u *store.User, keyID string) (passed, 
 			// 8-digit TOTP codes and scratch codes look alike.
 			return s.backupFactor(g, u, c)
 		}
-		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: s.driftHint(g.deniedCode(), g.label(), params, u.TOTP.Offset, plain, c)}
+		return p, &guess{factor: FactorTOTP, detail: g.detail("wrong code"), err: s.driftHint(g.deniedCode(), g.label(), u.Name, params, u.TOTP.Offset, plain, c)}
 	case err != nil:
 		return p, err
 	}
@@ -394,7 +394,7 @@ const DriftRadius = 15 * time.Minute
 // seems (from where a resync last put it), when the code matches a step
 // within DriftRadius. It is only given after the password was verified;
 // the code is not accepted.
-func (s *Service) driftHint(denied error, label string, params otp.Params, offset int64, secret, code string) error {
+func (s *Service) driftHint(denied error, label, name string, params otp.Params, offset int64, secret, code string) error {
 	params = params.Norm()
 	radius := int64(DriftRadius/time.Second) / int64(params.Period)
 	d, ok := params.Drift(secret, code, s.now(), radius)
@@ -402,7 +402,7 @@ func (s *Service) driftHint(denied error, label string, params otp.Params, offse
 	if !ok || d >= -otp.Skew && d <= otp.Skew {
 		return denied
 	}
-	return apperr.New(apperr.Denied, "%s: the code is from a clock about %s: check the time on the device, or resynchronise it with 2fa sync",
+	return apperr.NewHint(apperr.Denied, apperr.HintSync, name, "%s: the code is from a clock about %s: check the time on the device",
 		label, driftWords(d*int64(params.Period)))
 }
 

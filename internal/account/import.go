@@ -113,7 +113,11 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 		case n > 1:
 			more = fmt.Sprintf(" (and %d more problems)", n)
 		}
-		return res, apperr.New(kind, "%s%s; nothing was imported (--skip-invalid imports the valid lines)", probs[0], more)
+		hint := apperr.HintSkipInvalid
+		if probs[0].Hint != apperr.NoHint {
+			hint = probs[0].Hint
+		}
+		return res, apperr.NewHint(kind, hint, "", "%s%s; nothing was imported", probs[0], more)
 	}
 	res.Skipped = probs
 

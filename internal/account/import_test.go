@@ -10,7 +10,6 @@ import (
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/importer"
 	"github.com/authctl/authctl/internal/secret"
-	"github.com/authctl/authctl/internal/store"
 )
 
 // A name that another process takes between the check of the file and the
@@ -72,7 +71,7 @@ func TestImportNormalisesNames(t *testing.T) {
 		t.Errorf("invisible name: %+v", p)
 	}
 	var names []string
-	if err := f.svc.Users(func(u *store.User) error { names = append(names, u.Name); return nil }); err != nil {
+	if err := f.svc.EachUser(func(u UserView) error { names = append(names, u.Name); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"ann", "ré.sumé"}; !slices.Equal(names, want) {
@@ -101,7 +100,7 @@ func TestImportRefusesCommonPasswords(t *testing.T) {
 	if !strings.Contains(err.Error(), "most commonly used") || !strings.Contains(err.Error(), "and 2 more problems") {
 		t.Errorf("error %q", err)
 	}
-	if _, err := f.svc.User("ann"); err == nil {
+	if _, err := f.svc.user("ann"); err == nil {
 		t.Error("ann was imported although the file had bad lines")
 	}
 

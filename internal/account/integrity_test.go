@@ -7,14 +7,13 @@ import (
 	"time"
 
 	"github.com/authctl/authctl/internal/apperr"
-	"github.com/authctl/authctl/internal/store"
 )
 
 // failDetails counts the login.fail entries of the audit trail by detail.
 func (f *fixture) failDetails() map[string]int {
 	f.t.Helper()
 	n := map[string]int{}
-	err := f.svc.Audit(AuditQuery{}, func(e store.AuditEntry) error {
+	err := f.svc.Audit(AuditQuery{}, func(e Event) error {
 		if e.Event == EvLoginFail {
 			n[e.Detail]++
 		}

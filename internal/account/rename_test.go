@@ -68,7 +68,7 @@ func TestRenameUser(t *testing.T) {
 		}
 	}
 	var names []string
-	f.svc.Users(func(u *store.User) error { names = append(names, u.Name); return nil })
+	f.svc.EachUser(func(u UserView) error { names = append(names, u.Name); return nil })
 	if strings.Join(names, ",") != "bob,carol" {
 		t.Errorf("users after the refusals: %q", names)
 	}
@@ -277,7 +277,7 @@ func (f *fixture) keyID() string {
 func hasAudit(t *testing.T, f *fixture, event, user, detail string) bool {
 	t.Helper()
 	found := false
-	err := f.svc.Audit(AuditQuery{}, func(e store.AuditEntry) error {
+	err := f.svc.Audit(AuditQuery{}, func(e Event) error {
 		if e.Event == event && e.User == user && e.Detail == detail {
 			found = true
 		}

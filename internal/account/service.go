@@ -109,6 +109,33 @@ func lookup(tx store.Tx, name string) (*store.User, error) {
 	return u, err
 }
 
+// errNoChange tells updateUser that change had nothing to do: no write.
+var errNoChange = errors.New("no change")
+
+// updateUser carries one admin change to the named user, the way bbolt's
+// Update carries a transaction: the record is read in the read-write
+// transaction (so nothing changes it meanwhile), change modifies it and
+// audits, and it is written back, all or nothing. Changes that need the
+// user's factors go through guard instead.
+func (s *Service) updateUser(name string, change func(tx store.Tx, u *store.User) error) error {
+	return s.Store.Update(func(tx store.Tx) error {
+		u, err := lookup(tx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return noSuchUser(name)
+		}
+		if err != nil {
+			return err
+		}
+		switch err := change(tx, u); {
+		case errors.Is(err, errNoChange):
+			return nil
+		case err != nil:
+			return err
+		}
+		return tx.PutUser(u)
+	})
+}
+
 // read loads the named user in a read-only transaction, with the database's
 // key fingerprint.
 func (s *Service) read(name string) (u *store.User, keyID string, err error) {

@@ -1,7 +1,6 @@
 package account
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +18,8 @@ func TestClockDriftAndSync(t *testing.T) {
 
 	_, err := f.login("alice", "correct horse", f.code(secret, ahead))
 	wantKind(t, "a code 3 minutes ahead", err, apperr.Denied, "about 3 minutes ahead")
-	if !strings.Contains(err.Error(), "2fa sync") {
-		t.Errorf("the hint does not name 2fa sync: %v", err)
+	if h, who := apperr.HintOf(err); h != apperr.HintSync || who != "alice" {
+		t.Errorf("the answer does not hint at a resync: %v (hint %v about %q)", err, h, who)
 	}
 	// No hint for a wrong password.
 	_, err = f.login("alice", "wrong horse", f.code(secret, ahead))

@@ -28,11 +28,11 @@ func (s *Service) openSecret(keyID, name string, sealed []byte) (string, error) 
 }
 
 func alreadyOn(name string) error {
-	return apperr.New(apperr.Conflict, "2fa is already enabled for %s; use \"authctl 2fa codes regen %s\" for new backup codes or \"authctl 2fa disable %s\" first", name, name, name)
+	return &apperr.Error{Kind: apperr.Conflict, Msg: "2fa is already enabled for " + name, Err: ErrTwoFactorOn, Hint: apperr.HintTwoFAOn, Subject: name}
 }
 
 func notOn(name string) error {
-	return apperr.New(apperr.Conflict, "2fa is not enabled for %s; enable it with \"authctl 2fa enable %s\"", name, name)
+	return apperr.NewHint(apperr.Conflict, apperr.HintTwoFAOff, name, "2fa is not enabled for %s", name)
 }
 
 // Enrollment is a pending enrollment as shown to the user.
@@ -109,23 +109,17 @@ func need2FA(on bool) func(*store.User) error {
 // input, three wrong codes), so that no half-made change stays behind. A
 // newer enrollment, or one already confirmed, is left alone.
 func (s *Service) CancelEnroll(name string, en Enrollment) error {
-	return s.Store.Update(func(tx store.Tx) error {
-		f, err := lookup(tx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	err := s.updateUser(name, func(tx store.Tx, f *store.User) error {
 		if f.Pending == nil || !f.Pending.ExpiresAt.Equal(en.ExpiresAt) {
-			return nil
+			return errNoChange
 		}
 		f.Pending = nil
-		if err := tx.PutUser(f); err != nil {
-			return err
-		}
 		return s.audit(tx, store.AuditEntry{Event: EvEnrollCancel, User: f.Name})
 	})
+	if apperr.KindOf(err) == apperr.Conflict {
+		return nil // the user is gone: nothing to cancel
+	}
+	return err
 }
 
 // ConfirmEnroll checks the first code from the authenticator against the
@@ -151,10 +145,10 @@ func (s *Service) ConfirmEnroll(name, pw, code string) ([]string, error) {
 				return err
 			}
 			if u.Pending == nil {
-				return apperr.New(apperr.Conflict, "no pending 2fa enrollment for %s; start one with \"authctl 2fa enable %s --begin\"", name, name)
+				return apperr.NewHint(apperr.Conflict, apperr.HintNoPending, u.Name, "no pending 2fa enrollment for %s", u.Name)
 			}
 			if !s.now().Before(u.Pending.ExpiresAt) {
-				return apperr.New(apperr.Conflict, "the pending 2fa enrollment for %s expired at %s; start again with --begin", name, u.Pending.ExpiresAt.Format(time.RFC3339))
+				return apperr.NewHint(apperr.Conflict, apperr.HintPendingExpired, u.Name, "the pending 2fa enrollment for %s expired at %s", u.Name, u.Pending.ExpiresAt.Format(time.RFC3339))
 			}
 			return nil
 		},
@@ -273,21 +267,11 @@ func clear2FA(u *store.User) {
 // Reset turns 2FA off without the user's password: the admin's recovery
 // for a user who lost both the device and the backup codes.
 func (s *Service) Reset(name string) error {
-	return s.Store.Update(func(tx store.Tx) error {
-		f, err := lookup(tx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return noSuchUser(name)
-		}
-		if err != nil {
-			return err
-		}
+	return s.updateUser(name, func(tx store.Tx, f *store.User) error {
 		if f.TOTP == nil && f.Pending == nil {
-			return notOn(name)
+			return notOn(f.Name)
 		}
 		clear2FA(f)
-		if err := tx.PutUser(f); err != nil {
-			return err
-		}
 		return s.audit(tx, store.AuditEntry{Event: EvReset, User: f.Name, Detail: "by admin, without the user's password"})
 	})
 }

@@ -55,15 +55,10 @@ func (s *Service) AddUser(name, pw string) error {
 	})
 }
 
-// User returns the named user.
-func (s *Service) User(name string) (*store.User, error) {
+// user returns the named user's record (for the domain and its tests).
+func (s *Service) user(name string) (*store.User, error) {
 	u, _, err := s.read(name)
 	return u, err
-}
-
-// Users calls fn for every user in name order, one record at a time.
-func (s *Service) Users(fn func(*store.User) error) error {
-	return s.Store.View(func(tx store.Tx) error { return tx.Users(fn) })
 }
 
 // DeleteUser removes a user and everything stored for it.
@@ -113,20 +108,10 @@ func (s *Service) ChangePassword(name string, proof Proof, next string) error {
 
 // Unlock clears name's failure counter and lock.
 func (s *Service) Unlock(name string) (wasLocked bool, err error) {
-	err = s.Store.Update(func(tx store.Tx) error {
-		u, err := lookup(tx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return noSuchUser(name)
-		}
-		if err != nil {
-			return err
-		}
+	err = s.updateUser(name, func(tx store.Tx, u *store.User) error {
 		wasLocked = Locked(u, s.now())
 		u.Failures = 0
 		u.LockedUntil = time.Time{}
-		if err := tx.PutUser(u); err != nil {
-			return err
-		}
 		return s.audit(tx, store.AuditEntry{Event: EvUnlock, User: u.Name})
 	})
 	return wasLocked, err

@@ -49,6 +49,9 @@ type Error struct {
 	Kind Kind
 	Msg  string
 	Err  error
+	// Hint, about Subject, is what to do next; the front end words it.
+	Hint    Hint
+	Subject string
 }
 
 func (e *Error) Error() string {
@@ -82,4 +85,56 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return Internal
+}
+
+// Hint names what a person can do next about an error, in words the front
+// end chooses: the command line says which command or flag to use, a PAM
+// module or a test says nothing. The domain sets the hint; it never writes
+// command names itself (age's errorWithHint is the model).
+type Hint int
+
+// The hints. Subject is the user (or file) the hint is about.
+const (
+	NoHint             Hint = iota
+	HintTwoFAOn             // 2FA is on: new codes or disable it first
+	HintTwoFAOff            // 2FA is off: enable it
+	HintNoPending           // no enrollment waits for a code: begin one
+	HintPendingExpired      // the enrollment expired: begin again
+	HintSkipInvalid         // an import can skip the bad lines
+	HintNoDatabase          // no database yet: add a user, or point to one
+	HintLocked              // the database is busy: wait longer
+	HintImportFormat        // the import format is unknown: name it
+	HintSync                // the device's clock is off: resynchronise
+	HintShortSecret         // a short TOTP secret can be allowed
+	HintRegen               // backup codes run low: make new ones
+)
+
+// WithHint returns err with hint h about subject, keeping its kind and
+// message.
+func WithHint(err error, h Hint, subject string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Kind: Internal, Err: err}
+	}
+	c := *e
+	c.Hint, c.Subject = h, subject
+	if c.Err == nil {
+		c.Err = e.Err
+	}
+	return &c
+}
+
+// HintOf returns the hint of the outermost *Error in err's chain.
+func HintOf(err error) (Hint, string) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Hint, e.Subject
+	}
+	return NoHint, ""
+}
+
+// NewHint is New with a hint about subject.
+func NewHint(k Kind, h Hint, subject, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Kind: k, Msg: err.Error(), Err: errors.Unwrap(err), Hint: h, Subject: subject}
 }

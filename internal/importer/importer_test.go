@@ -399,8 +399,8 @@ func TestDetect(t *testing.T) {
 	for _, tt := range tests {
 		got, err := importer.Detect(tt.file, []byte(tt.head))
 		if tt.want == "" {
-			if err == nil || !strings.Contains(err.Error(), "--format") {
-				t.Errorf("Detect(%q, %q) = %q, %v; want an error naming --format", tt.file, tt.head, got, err)
+			if h, _ := apperr.HintOf(err); err == nil || h != apperr.HintImportFormat {
+				t.Errorf("Detect(%q, %q) = %q, %v; want an error hinting at the format option", tt.file, tt.head, got, err)
 			}
 			continue
 		}

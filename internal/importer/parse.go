@@ -5,6 +5,8 @@
 package importer
 
 import (
+	"github.com/authctl/authctl/internal/apperr"
+
 	"bufio"
 	"bytes"
 	"encoding/csv"
@@ -58,6 +60,8 @@ type Problem struct {
 	Line int
 	Name string
 	Err  string
+	// Hint is what would let the line in, for the front end to word.
+	Hint apperr.Hint
 }
 
 func (p Problem) String() string {
@@ -106,7 +110,7 @@ func Detect(name string, head []byte) (string, error) {
 	case isHtpasswdLine(string(first)):
 		return Htpasswd, nil
 	}
-	return "", errors.New("cannot tell the file's format; pass --format csv, jsonl or htpasswd")
+	return "", apperr.NewHint(apperr.Invalid, apperr.HintImportFormat, "", "cannot tell the file's format")
 }
 
 // isCSVHeader reports whether line names a name column and a password or
@@ -258,11 +262,11 @@ func totpSecret(r *Record, opt Options) (Problem, bool) {
 	}
 	s, warns, err := migrate.NormalizeSecret(r.TOTPSecret, opt.AllowShortSecrets)
 	if err != nil {
-		msg := "totp_secret: " + err.Error()
+		p := Problem{Line: r.Line, Name: r.Name, Err: "totp_secret: " + err.Error()}
 		if errors.Is(err, migrate.ErrShortSecret) {
-			msg += " (--allow-short-secrets imports it anyway)"
+			p.Hint = apperr.HintShortSecret
 		}
-		return Problem{Line: r.Line, Name: r.Name, Err: msg}, false
+		return p, false
 	}
 	r.TOTPSecret = s
 	for _, w := range warns {

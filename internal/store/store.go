@@ -45,7 +45,7 @@ var ErrNotFound = errors.New("not found")
 var ErrNoDatabase = errors.New("no database")
 
 func noDatabase(format string, args ...any) error {
-	return &apperr.Error{Kind: apperr.Env, Msg: fmt.Sprintf(format, args...), Err: ErrNoDatabase}
+	return &apperr.Error{Kind: apperr.Env, Msg: fmt.Sprintf(format, args...), Err: ErrNoDatabase, Hint: apperr.HintNoDatabase}
 }
 
 // Options say where the database is and how long to wait for its lock.
@@ -131,7 +131,7 @@ func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if !write || !d.opts.Create {
-			return nil, nil, noDatabase("no database at %s; create it with \"authctl user add\" or point --db at an existing one", path)
+			return nil, nil, noDatabase("no database at %s", path)
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, nil, d.envErr(err)
@@ -143,7 +143,7 @@ func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 	case !fi.Mode().IsRegular():
 		return nil, nil, apperr.New(apperr.Env, "database path %s is not a regular file", path)
 	case fi.Size() == 0 && !(write && d.opts.Create):
-		return nil, nil, noDatabase("database %s is empty; create it with \"authctl user add\"", path)
+		return nil, nil, noDatabase("database %s is empty", path)
 	}
 	start := time.Now()
 	release, err = lockSidecar(path, write, d.opts.LockTimeout)
@@ -259,7 +259,7 @@ func (d *DB) envErr(err error) error {
 	path := d.opts.Path
 	switch {
 	case errors.Is(err, berrors.ErrTimeout), errors.Is(err, errLockTimeout):
-		return apperr.New(apperr.Env, "database %s is locked by another authctl process (waited %s); try again or raise --lock-timeout", path, d.opts.LockTimeout)
+		return apperr.NewHint(apperr.Env, apperr.HintLocked, "", "database %s is locked by another authctl process (waited %s)", path, d.opts.LockTimeout)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum), errors.Is(err, errCorruptOnOpen),
 		// bbolt has no sentinel for a file shorter than its two meta pages
 		// (garbage, or a database cut short).
@@ -285,7 +285,7 @@ func (t *boltTx) checkSchema(mayInit bool, path string) error {
 		_ = t.tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
 		if !empty || !mayInit {
 			if empty {
-				return noDatabase("database %s has no authctl data yet; create it with \"authctl user add\"", path)
+				return noDatabase("database %s has no authctl data yet", path)
 			}
 			return apperr.New(apperr.Env, "%s is a bbolt file but not an authctl database; it was left untouched", path)
 		}
