@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/otp"
 	"github.com/authctl/authctl/internal/secret"
-	"github.com/authctl/authctl/internal/store"
 	"github.com/authctl/authctl/internal/term"
 )
 
@@ -32,6 +32,8 @@ type App struct {
 	cfgOnce sync.Once
 	cfg     *Config
 	cfgErr  error
+	// closers are the stores that hold a connection open (PostgreSQL).
+	closers []io.Closer
 }
 
 // NewApp returns an App over the given streams.
@@ -63,7 +65,7 @@ func (a *App) Service(create bool) (*account.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(store.Options{Path: c.DB, LockTimeout: c.LockTimeout, Create: create})
+	st := a.openStore(c.DB, c.LockTimeout, create)
 	svc := account.New(st, &account.Keyring{Path: c.KeyFile})
 	svc.Now = a.Now
 	svc.Hasher = secret.Hasher{Params: c.Hash}

@@ -20,6 +20,7 @@ import (
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/fsutil"
 	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store/pg"
 )
 
 // Config is every setting, resolved once from flag > environment > config
@@ -206,6 +207,8 @@ func locationSetting(v *viper.Viper, key string, noEnv bool, fallback func() (st
 			return "", apperr.New(apperr.Invalid, "%s contains a NUL byte", key)
 		case s == "":
 			return "", apperr.New(apperr.Env, "authctl pam needs %s: set it in %s or give --%s on the pam line", key, systemConfigPath(true), key)
+		case key == keyDB && pg.IsURL(s):
+			// A PostgreSQL database shared by the fleet (docs/fleet.md).
 		case !filepath.IsAbs(s):
 			return "", apperr.New(apperr.Invalid, "authctl pam needs an absolute path for %s", key)
 		}

@@ -10,21 +10,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authctl/authctl/internal/apperr"
+	"github.com/authctl/authctl/internal/store/pg"
 )
 
 func newDBCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "db",
-		Short: "Back up and check the database",
+		Short: "Back up, check and copy the database",
 		Long: `Database tools. The database is one bbolt file, by default
-$XDG_DATA_HOME/authctl/authctl.db; 2FA secrets in it are encrypted with the key
-in the key file, which is backed up separately. See docs/backup.md.`,
+$XDG_DATA_HOME/authctl/authctl.db, or a PostgreSQL database that many hosts
+share (--db postgres://...); 2FA secrets in it are encrypted with the key in the
+key file, which is backed up separately. See docs/backup.md and docs/fleet.md.`,
 		Example: `  authctl db backup /var/backups/authctl-$(date +%F).db
-  authctl db check`,
+  authctl db check
+  authctl db copy postgres://authctl@db1.example/authctl?sslmode=verify-full`,
 		Args: exactArgs(0, "a subcommand"),
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	c.AddCommand(newDBBackupCmd(app), newDBCheckCmd(app))
+	c.AddCommand(newDBBackupCmd(app), newDBCheckCmd(app), newDBCopyCmd(app, nil))
 	return c
 }
 
@@ -36,11 +39,17 @@ func newDBBackupCmd(app *App) *cobra.Command {
 working (a read transaction, so logins are not blocked). FILE must not exist;
 it is written under a temporary name and renamed into place when complete.
 The copy holds 2FA secrets only in encrypted form: back up the key file
-separately (see docs/backup.md).`,
+separately (see docs/backup.md).
+
+A database on PostgreSQL is backed up with the server's tools (pg_dump), not
+with this command: see docs/fleet.md.`,
 		Example: `  authctl db backup /var/backups/authctl-$(date +%F).db`,
 		Args:    exactArgs(1, "one file name"),
 		RunE: func(c *cobra.Command, args []string) error {
 			dst := args[0]
+			if cfg, err := app.Config(); err == nil && pg.IsURL(cfg.DB) {
+				return apperr.New(apperr.Invalid, "the database is on PostgreSQL (%s): back it up with pg_dump, and the key file separately (see docs/fleet.md)", showDB(cfg.DB))
+			}
 			if _, err := os.Lstat(dst); err == nil {
 				return apperr.New(apperr.Conflict, "%s already exists; choose a new file name", dst)
 			}
@@ -86,8 +95,8 @@ func newDBCheckCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Check the database's consistency and every record",
-		Long: `Run bbolt's page-level consistency check, decode every user record and audit
-entry, check that the key file matches the database, and decrypt every sealed
+		Long: `Run bbolt's page-level consistency check (on PostgreSQL, the server keeps its
+own pages), decode every user record and audit entry, check that the key file matches the database, and decrypt every sealed
 2FA secret (enabled or pending enrollment) with it, as a login would. A secret
 altered in the file, copied from another user or sealed under another key is
 reported with the user's name. Exit 0 when all is well; exit 4 with each

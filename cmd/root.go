@@ -40,7 +40,8 @@ Settings come from flags, then AUTHCTL_* environment variables, then the config
 file ($XDG_CONFIG_HOME/authctl/config.yaml or --config), then the system config
 file /etc/authctl/config.yaml (AUTHCTL_SYSTEM_CONFIG), then defaults. The
 database defaults to $XDG_DATA_HOME/authctl/authctl.db
-(~/.local/share/authctl/authctl.db).
+(~/.local/share/authctl/authctl.db); a postgres:// URL instead puts it on a
+PostgreSQL server that many hosts share (docs/fleet.md).
 
 ` + exitCodeHelp,
 		SilenceUsage:      true,
@@ -62,7 +63,7 @@ database defaults to $XDG_DATA_HOME/authctl/authctl.db
 	})
 
 	pf := root.PersistentFlags()
-	pf.String(keyDB, "", "database `FILE` (default $XDG_DATA_HOME/authctl/authctl.db; env AUTHCTL_DB)")
+	pf.String(keyDB, "", "database `FILE`, or a postgres:// URL for a database shared by many hosts (default $XDG_DATA_HOME/authctl/authctl.db; env AUTHCTL_DB)")
 	pf.String(keyConfig, "", "config `FILE` (default $XDG_CONFIG_HOME/authctl/config.yaml; env AUTHCTL_CONFIG)")
 	pf.String(keyLockTimeout, "5s", "how long to wait for a database locked by another authctl process, a `DURATION` such as 5s or 1m (env AUTHCTL_LOCK_TIMEOUT)")
 	pf.String(keyIssuer, "authctl", "issuer `NAME` shown in authenticator apps (env AUTHCTL_ISSUER)")
@@ -93,6 +94,7 @@ func Execute() int {
 // error is printed here, as one line.
 func Run(args []string, io *term.IO) int {
 	app := NewApp(io)
+	defer app.Close()
 	root := NewRootCmd(app)
 	root.SetArgs(args)
 	c, err := root.ExecuteC()

@@ -33,7 +33,7 @@ const (
 )
 
 func (d *DB) lockedErr() error {
-	return apperr.New(apperr.Env, "database %s is locked by another authctl process (waited %s); try again or raise --lock-timeout", d.Redacted(), d.opts.LockTimeout)
+	return apperr.NewHint(apperr.Env, apperr.HintLocked, "", "database %s is locked by another authctl process (waited %s)", d.Redacted(), d.opts.LockTimeout)
 }
 
 // dbErr turns a failure of a statement into one clear line naming the
@@ -83,11 +83,13 @@ func (d *DB) dbErr(err error) error {
 func (d *DB) connectErr(err error) error {
 	var pe *pgconn.PgError
 	var reason string
+	hint := apperr.NoHint
 	switch {
 	case errors.As(err, &pe):
 		reason = pe.Message
 	case pgconn.Timeout(err), errors.Is(err, context.DeadlineExceeded):
 		reason = fmt.Sprintf("no answer within %s", d.connectTimeout())
+		hint = apperr.HintLocked
 	case errors.Is(err, syscall.ECONNREFUSED):
 		reason = "connection refused"
 	case errors.Is(err, syscall.ENOENT):
@@ -95,7 +97,7 @@ func (d *DB) connectErr(err error) error {
 	default:
 		reason = lastLine(err)
 	}
-	return apperr.New(apperr.Env, "cannot connect to database server %s: %s; check that it is running and reachable, or raise --lock-timeout", d.Redacted(), d.scrub(reason))
+	return apperr.NewHint(apperr.Env, hint, "", "cannot connect to database server %s: %s; check that it is running and reachable", d.Redacted(), d.scrub(reason))
 }
 
 // lastLine is the innermost part of an error's text: pgx prefixes its own

@@ -45,7 +45,7 @@ func (d *DB) ready(write bool) error {
 	}
 	if !have["authctl_meta"] {
 		if !write || !d.opts.Create {
-			return store.NoDatabase("database %s has no authctl data yet; create it with \"authctl user add\"", d.Redacted())
+			return store.NoDatabase("database %s has no authctl data yet", d.Redacted())
 		}
 		if err := d.create(); err != nil {
 			return err
