@@ -31,7 +31,9 @@ func (e *env) verifiedAndRefused(name string) (verified, refused int) {
 // the lockout threshold are ever verified (each attempt is counted in the
 // database before its hash runs), every answer is the same, and once the
 // account is locked the right password gets exactly the wrong ones' answer.
-func TestBurstOfGuessesIsThrottled(t *testing.T) {
+func TestBurstOfGuessesIsThrottled(t *testing.T) { onBackends(t, testBurstOfGuessesIsThrottled) }
+
+func testBurstOfGuessesIsThrottled(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	const pw = "correct horse battery"
 	e := newEnv(t) // the default policy: the 5th failure locks for 30 s
@@ -83,7 +85,9 @@ func TestBurstOfGuessesIsThrottled(t *testing.T) {
 
 // The same for one-time codes: someone who has the password and sends
 // dozens of codes at once gets no more than the threshold checked.
-func TestBurstOfCodeGuessesIsThrottled(t *testing.T) {
+func TestBurstOfCodeGuessesIsThrottled(t *testing.T) { onBackends(t, testBurstOfCodeGuessesIsThrottled) }
+
+func testBurstOfCodeGuessesIsThrottled(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	const pw = "correct horse battery"
 	e := newEnv(t)

@@ -96,7 +96,9 @@ const noLockBelow20 = "lockout:\n  threshold: 20\n  delay: 1h\n  max-delay: 1h\n
 
 // N processes started at once log in with the same backup code: exactly one
 // gets in.
-func TestConcurrentSameBackupCode(t *testing.T) {
+func TestConcurrentSameBackupCode(t *testing.T) { onBackends(t, testConcurrentSameBackupCode) }
+
+func testConcurrentSameBackupCode(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	const pw, n = "correct horse battery", 8
 	e := newEnv(t)
@@ -126,7 +128,9 @@ func TestConcurrentSameBackupCode(t *testing.T) {
 
 // N processes started at once log in with the same TOTP code, of a step not
 // used yet: exactly one gets in.
-func TestConcurrentSameTOTPCode(t *testing.T) {
+func TestConcurrentSameTOTPCode(t *testing.T) { onBackends(t, testConcurrentSameTOTPCode) }
+
+func testConcurrentSameTOTPCode(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	const pw, n = "correct horse battery", 8
 	e := newEnv(t)
@@ -147,7 +151,9 @@ func TestConcurrentSameTOTPCode(t *testing.T) {
 
 // 32 processes at once on one database, logins of distinct users mixed with
 // changes and reads: with a generous --lock-timeout, not one fails.
-func TestConcurrentMixedLoad(t *testing.T) {
+func TestConcurrentMixedLoad(t *testing.T) { onBackends(t, testConcurrentMixedLoad) }
+
+func testConcurrentMixedLoad(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	const pw = "correct horse battery"
 	e := newEnv(t)
@@ -203,7 +209,9 @@ func TestConcurrentMixedLoad(t *testing.T) {
 
 // N concurrent failed logins of one user are all counted: no process's
 // update of the counter is lost.
-func TestConcurrentFailuresAllCounted(t *testing.T) {
+func TestConcurrentFailuresAllCounted(t *testing.T) { onBackends(t, testConcurrentFailuresAllCounted) }
+
+func testConcurrentFailuresAllCounted(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	const pw, n = "correct horse battery", 16
 	e := newEnv(t)

@@ -20,7 +20,9 @@ import (
 // (enable with the password, scan, first code, backup codes; log in with a
 // code or a backup code; regenerate the codes; disable), done by a script:
 // --password-stdin, --begin / --confirm, --code, -o json and exit codes.
-func TestScriptedTwoFactorJourney(t *testing.T) {
+func TestScriptedTwoFactorJourney(t *testing.T) { onBackends(t, testScriptedTwoFactorJourney) }
+
+func testScriptedTwoFactorJourney(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	e := newEnv(t)
 	const pw = "correct horse battery"
@@ -356,7 +358,9 @@ func TestEnrollmentDetails(t *testing.T) {
 // (no oracle); the admin sees the lock, and unlocks. (The delay
 // is long here so that the checks of the locked state cannot race its end;
 // TestLockoutExpires uses a 2 s delay and waits for it.)
-func TestLockoutAndUnlock(t *testing.T) {
+func TestLockoutAndUnlock(t *testing.T) { onBackends(t, testLockoutAndUnlock) }
+
+func testLockoutAndUnlock(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	e := newEnv(t)
 	cfg := e.writeConfig("lockout:\n  threshold: 3\n  delay: 10m\n  max-delay: 1h\n")

@@ -2,7 +2,9 @@ package e2e
 
 import "testing"
 
-func TestPasswordLoginJourney(t *testing.T) {
+func TestPasswordLoginJourney(t *testing.T) { onBackends(t, testPasswordLoginJourney) }
+
+func testPasswordLoginJourney(t *testing.T, newEnv func(testing.TB) *env) {
 	e := newEnv(t)
 	e.addUser("alice", "correct horse")
 	if r := e.must(0, "correct horse\n", "login", "alice", "--password-stdin"); r.stdout != "login ok\n" {
