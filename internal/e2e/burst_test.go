@@ -85,7 +85,9 @@ func testBurstOfGuessesIsThrottled(t *testing.T, newEnv func(testing.TB) *env) {
 
 // The same for one-time codes: someone who has the password and sends
 // dozens of codes at once gets no more than the threshold checked.
-func TestBurstOfCodeGuessesIsThrottled(t *testing.T) { onBackends(t, testBurstOfCodeGuessesIsThrottled) }
+func TestBurstOfCodeGuessesIsThrottled(t *testing.T) {
+	onBackends(t, testBurstOfCodeGuessesIsThrottled)
+}
 
 func testBurstOfCodeGuessesIsThrottled(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
