@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/authctl/authctl/internal/secret"
+	"github.com/authctl/authctl/internal/store/pg/pgtest"
 )
 
 type sizes struct {
@@ -46,12 +47,13 @@ type row struct {
 func main() {
 	q := flag.Bool("quick", false, "small sizes, for CI: checks that the benchmark runs, not the figures")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	pgAdmin := flag.String("pg", os.Getenv(pgtest.Env), "`URL` of a PostgreSQL database whose user may create databases, for the PostgreSQL rows (default $"+pgtest.Env+")")
 	flag.Parse()
 	sz := full
 	if *q {
 		sz = quick
 	}
-	if err := run(sz, *keep); err != nil {
+	if err := run(sz, *keep, *pgAdmin); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -63,7 +65,7 @@ type bench struct {
 	cores                         int
 }
 
-func run(sz sizes, keep bool) error {
+func run(sz sizes, keep bool, pgAdmin string) error {
 	if p := secret.DefaultParams; p != (secret.Params{Memory: 19456, Time: 2, Threads: 1}) {
 		return fmt.Errorf("bench/baseline hashes with m=19456,t=2,p=1 but authctl's defaults are %+v; update the baseline", p)
 	}
@@ -171,6 +173,14 @@ func run(sz sizes, keep bool) error {
 	rows = append(rows, row{name: fmt.Sprintf("   for reference: %d concurrent logins / %d concurrent baselines", sz.concurrent, sz.concurrent),
 		measured: fmt.Sprintf("%s / %s", ms(cb), ms(cbb)), ratio: fmt.Sprintf("%.2f", float64(cb)/float64(cbb)), target: "-", ok: true})
 
+	// 3b. The same on PostgreSQL, where logins of different users do not
+	// queue for one writer.
+	pgRows, err := b.postgres(sz, pgAdmin, float64(cb)/float64(cbb))
+	if err != nil {
+		return err
+	}
+	rows = append(rows, pgRows...)
+
 	// 4. Bulk import of plain passwords.
 	imp := filepath.Join(dir, "import.db")
 	csv.Reset()
@@ -261,6 +271,59 @@ func run(sz sizes, keep bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.name, r.measured, r.ratio, r.target, ok)
 	}
 	return tw.Flush()
+}
+
+// postgres measures logins on a fresh PostgreSQL database: one login
+// against the bare hash, and n concurrent logins against n concurrent
+// hashes, whose ratio should be no worse than the file's (fileConc).
+func (b *bench) postgres(sz sizes, admin string, fileConc float64) ([]row, error) {
+	if admin == "" {
+		fmt.Printf("PostgreSQL rows skipped: no server (set %s, e.g. with eval \"$(scripts/pg-test-server start)\", or pass -pg URL)\n\n", pgtest.Env)
+		return nil, nil
+	}
+	url, drop, err := pgtest.CreateDB(admin)
+	if err != nil {
+		return nil, fmt.Errorf("creating a PostgreSQL database for the benchmark: %w", err)
+	}
+	defer drop()
+	var csv strings.Builder
+	csv.WriteString("name,password\n")
+	for i := 0; i < sz.concurrent; i++ {
+		fmt.Fprintf(&csv, "c%03d,%s\n", i, password)
+	}
+	if _, err := b.ok(url, csv.String(), "user", "import", "-", "--format", "csv"); err != nil {
+		return nil, err
+	}
+	pbase, login, err := b.pair(sz.runs,
+		func(int) (time.Duration, error) { return b.timeCmd("", b.baseline) },
+		func(int) (time.Duration, error) {
+			return b.timeCmd(password+"\n", b.authctl, "--db", url, "login", "c000", "--password-stdin")
+		})
+	if err != nil {
+		return nil, err
+	}
+	rows := []row{ratioRow("3b. login on PostgreSQL / argon2id baseline",
+		fmt.Sprintf("%s / %s", ms(login), ms(pbase)), float64(login)/float64(pbase), 1.2)}
+	var walls, baseWalls []time.Duration
+	failures := 0
+	for r := 0; r < sz.concRounds; r++ {
+		wall, failed, err := b.concurrentLogins(url, sz.concurrent)
+		if err != nil {
+			return nil, err
+		}
+		walls, failures = append(walls, wall), failures+failed
+		bw, bf, err := b.concurrent(sz.concurrent, func(int) *exec.Cmd { return exec.Command(b.baseline) })
+		if err != nil || bf > 0 {
+			return nil, fmt.Errorf("concurrent baselines: %v, %d failed", err, bf)
+		}
+		baseWalls = append(baseWalls, bw)
+	}
+	cp, cbb := median(walls), median(baseWalls)
+	ratio := float64(cp) / float64(cbb)
+	rows = append(rows, row{name: fmt.Sprintf("    %d concurrent logins on PostgreSQL / %d concurrent baselines", sz.concurrent, sz.concurrent),
+		measured: fmt.Sprintf("%s / %s, %d failures", ms(cp), ms(cbb), failures), ratio: fmt.Sprintf("%.2f", ratio),
+		target: fmt.Sprintf("<= %.2f (file)", max(fileConc, 1.05)), ok: failures == 0 && ratio <= max(fileConc, 1.05)})
+	return rows, nil
 }
 
 func ratioRow(name, measured string, ratio, target float64) row {
