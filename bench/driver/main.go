@@ -274,8 +274,10 @@ func run(sz sizes, keep bool, pgAdmin string) error {
 }
 
 // postgres measures logins on a fresh PostgreSQL database: one login
-// against the bare hash, and n concurrent logins against n concurrent
-// hashes, whose ratio should be no worse than the file's (fileConc).
+// against the bare hash (a login pays for a connection and a server
+// process, a few milliseconds more than a file: target 1.3), and n
+// concurrent logins against n concurrent hashes, whose ratio should be no
+// worse than the file's (fileConc): there is no single writer to queue for.
 func (b *bench) postgres(sz sizes, admin string, fileConc float64) ([]row, error) {
 	if admin == "" {
 		fmt.Printf("PostgreSQL rows skipped: no server (set %s, e.g. with eval \"$(scripts/pg-test-server start)\", or pass -pg URL)\n\n", pgtest.Env)
@@ -303,7 +305,7 @@ func (b *bench) postgres(sz sizes, admin string, fileConc float64) ([]row, error
 		return nil, err
 	}
 	rows := []row{ratioRow("3b. login on PostgreSQL / argon2id baseline",
-		fmt.Sprintf("%s / %s", ms(login), ms(pbase)), float64(login)/float64(pbase), 1.2)}
+		fmt.Sprintf("%s / %s", ms(login), ms(pbase)), float64(login)/float64(pbase), 1.3)}
 	var walls, baseWalls []time.Duration
 	failures := 0
 	for r := 0; r < sz.concRounds; r++ {

@@ -26,6 +26,7 @@ const (
 	codeSerialization       = "40001"
 	codeUniqueViolation     = "23505"
 	codeUndefinedTable      = "42P01"
+	codeUndefinedColumn     = "42703"
 	codeInsufficientPriv    = "42501"
 	codeReadOnlyTransaction = "25006"
 	codeQueryCanceled       = "57014"

@@ -204,6 +204,11 @@ func (d *DB) connect() error {
 	// transaction (its locks are freed, its transaction rolled back).
 	cfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(d.opts.LockTimeout, time.Millisecond).Milliseconds(), 10)
 	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(idleInTx.Milliseconds(), 10)
+	// Every statement goes with its parameters in one round trip,
+	// unprepared: a process runs each only once or twice, and preparing
+	// would cost one more round trip each, which over a network to a
+	// distant server adds up to more than the rest of a login's queries.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "authctl"
 	}

@@ -196,6 +196,8 @@ func TestForeignAndNewerSchemas(t *testing.T) {
 	exec(t, other, `CREATE TABLE authctl_users (name text)`)
 	wantEnv(t, other.Update(func(store.Tx) error { return nil }), "no authctl_meta", "left untouched")
 	exec(t, other, `INSERT INTO authctl_users VALUES ('kept')`)
+	exec(t, other, `CREATE TABLE authctl_meta (id int)`)
+	wantEnv(t, other.Update(func(store.Tx) error { return nil }), "not authctl's", "left untouched")
 }
 
 // Processes that find a new database at once create the tables once.

@@ -2,9 +2,11 @@ package pg
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/store"
@@ -39,32 +41,21 @@ func (d *DB) ready(write bool) error {
 	}
 	ctx, cancel := d.ctx()
 	defer cancel()
-	have, err := tables(ctx, d.conn)
-	if err != nil {
-		return d.dbErr(err)
-	}
-	if !have["authctl_meta"] {
+	meta, err := readMeta(ctx, d.conn)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == codeUndefinedTable {
 		if !write || !d.opts.Create {
 			return store.NoDatabase("database %s has no authctl data yet", d.Redacted())
 		}
 		if err := d.create(); err != nil {
 			return err
 		}
+		meta, err = readMeta(ctx, d.conn)
 	}
-	rows, err := d.conn.Query(ctx, `SELECT key, value FROM authctl_meta WHERE key IN ('magic', 'schema')`)
+	if errors.As(err, &pe) && pe.Code == codeUndefinedColumn {
+		meta, err = nil, nil // a table of that name, not ours
+	}
 	if err != nil {
-		return d.dbErr(err)
-	}
-	meta := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			rows.Close()
-			return d.dbErr(err)
-		}
-		meta[k] = v
-	}
-	if err := rows.Err(); err != nil {
 		return d.dbErr(err)
 	}
 	if meta["magic"] != store.Magic {
@@ -82,6 +73,19 @@ func (d *DB) ready(write bool) error {
 	}
 	d.schema = n
 	return nil
+}
+
+// readMeta reads the magic and the schema version: one statement, the
+// only one a process needs before its first transaction.
+func readMeta(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {
+	rows, err := conn.Query(ctx, `SELECT key, value FROM authctl_meta WHERE key IN ('magic', 'schema')`)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]string{}
+	var k, v string
+	_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error { meta[k] = v; return nil })
+	return meta, err
 }
 
 // tables says which of authctl's tables the schema that new tables go in
