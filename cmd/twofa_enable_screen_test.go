@@ -2,6 +2,9 @@ package cmd
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -116,3 +119,59 @@ func stripEscapes(s string) string {
 	}
 	return b.String()
 }
+
+// docs/enrolling.md and README.md show the screen for alice as a terminal without
+// colours draws it, with the key of the 20 bytes "abcdefghijklmnopqrst",
+// and the bottom of it after a wrong code: they are what authctl draws.
+func TestEnrollingGuideShowsTheScreen(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "enrolling.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	for _, m := range regexp.MustCompile("(?s)```text\n(█.*?)```").FindAllStringSubmatch(string(b), -1) {
+		blocks = append(blocks, m[1])
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("docs/enrolling.md has %d drawings of the screen, want 2 (first, after a wrong code)", len(blocks))
+	}
+	io, _, errb := term.Test("", true)
+	app := &App{IO: io, Getenv: func(k string) string { return map[string]string{"TERM": "xterm", "NO_COLOR": "1"}[k] }}
+	key, err := otp.NewKey(strings.NewReader("abcdefghijklmnopqrst"), "authctl", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := newEnrollViewCols(&enableOptions{App: app, QRMode: term.QRHalf}, account.Enrollment{Key: key, Issuer: "authctl", Account: "alice"}, 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trim := func(s string) string {
+		lines := strings.Split(s, "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		return strings.Join(lines, "\n")
+	}
+	first := v.first() + "492039\n"
+	first = strings.TrimPrefix(errb.String(), "\n") + first
+	if got := trim(first); got != blocks[0] {
+		t.Errorf("the guide shows:\n%s\nauthctl draws:\n%s", blocks[0], got)
+	}
+	// The README's tour shows it too, in a console block.
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "$ authctl 2fa enable alice\nPassword for alice:\n\n"+blocks[0]+"\n") {
+		t.Errorf("README.md's tour does not show the screen docs/enrolling.md shows")
+	}
+	errb.Reset()
+	again := v.again(wrongCodeReason)
+	again = errb.String() + again + "\n"
+	lines := strings.Split(trim(again), "\n")
+	if got := strings.Join(lines[len(lines)-6:], "\n"); got != blocks[1] {
+		t.Errorf("after a wrong code the guide shows:\n%s\nauthctl draws:\n%s", blocks[1], got)
+	}
+}
+
+const wrongCodeReason = "wrong code; check the time on the device and enter the current code. Try again (2 left)."
