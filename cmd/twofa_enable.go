@@ -209,7 +209,8 @@ func confirmLoop(o *enableOptions, svc *account.Service, pw string, view *enroll
 		codes, err := svc.ConfirmEnroll(o.Name, pw, code)
 		if err == nil {
 			if !o.JSON {
-				fmt.Fprintf(io.Err, "\nTwo-factor authentication is on for %s.\n", o.Name)
+				fmt.Fprintln(io.Err)
+				view.last(fmt.Sprintf("Two-factor authentication is on for %s.", o.Name))
 			}
 			return printBackupCodes(o.App, o.JSON, codes)
 		}
@@ -315,7 +316,8 @@ func (v *enrollView) again(msg string) string {
 	return v.print(v.besideBlock(msg))
 }
 
-// last shows why the last code was refused when no try is left.
+// last shows msg, the outcome (2FA is on, or why the last code was refused
+// when no try is left), under the screen.
 func (v *enrollView) last(msg string) {
 	v.print(term.Wrap(msg, v.textCol), "")
 }

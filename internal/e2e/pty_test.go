@@ -690,9 +690,10 @@ func TestPTYEnrollScreenAt80x24(t *testing.T) {
 		tries         int // wrong codes the screen stays whole after
 		width, height int // the drawing in colours; 0 for a plain one
 		scans         []theme
+		right         bool // end with the right code, else with Ctrl-D
 	}{
 		{name: "short name", user: "alice", tries: 2, width: 41, height: 21, scans: bothThemes},
-		{name: "56-byte name", user: longestName, tries: 2, width: 45, height: 23, scans: bothThemes},
+		{name: "56-byte name", user: longestName, tries: 2, width: 45, height: 23, scans: bothThemes, right: true},
 		{name: "NO_COLOR", user: "alice", env: []string{"NO_COLOR=1"}, tries: 2, scans: []theme{darkTheme}},
 		{name: "TERM=dumb", user: "alice", env: []string{"TERM=dumb"}, tries: 1, scans: []theme{darkTheme}},
 	} {
@@ -724,6 +725,17 @@ func TestPTYEnrollScreenAt80x24(t *testing.T) {
 				sc := p.screen()
 				t.Logf("80x24, after wrong code %d:\n%s", try, sc)
 				check(sc, wrongCodeMsg(codeTries-try))
+			}
+			if tt.right {
+				// The last words, and the backup codes, fit too.
+				p.sendLine((&authenticator{t: t, secret: en.secret}).next())
+				p.mustExit(0)
+				sc := p.screen()
+				t.Logf("80x24, at the end:\n%s", sc)
+				if sc.wraps > 0 || len(sc.unknown) > 0 || !strings.Contains(screenText(sc), "Two-factor authentication is on for "+tt.user+".") {
+					t.Errorf("the end of the enrollment, within 80 columns:\n%s", sc)
+				}
+				return
 			}
 			p.send("\x04")
 			p.mustExit(2)
