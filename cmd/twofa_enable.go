@@ -227,8 +227,8 @@ func confirmLoop(o *enableOptions, svc *account.Service, pw string, view *enroll
 }
 
 // The enrollment screen's words, and the two prompts for the first code:
-// beside the QR code, where 32 columns are left on an 80-column terminal,
-// and under it.
+// beside the QR code, where 32 to 36 columns are left on an 80-column
+// terminal, and under it.
 const (
 	enrollHeadingBeside = "Scan the QR code with your authenticator app, or enter these details by hand:"
 	enrollHeadingAbove  = "Can't scan the QR code below? Enter these details by hand:"
@@ -252,16 +252,17 @@ const clearScreen = "\x1b[H\x1b[2J"
 // the details for typing the key by hand, and the prompt for the first
 // code.
 //
-// Where the terminal is wide enough (80 columns for half blocks), the
-// details and the prompt stand beside the code: the code is at most 23
-// lines for the names docs/enrolling.md names, so on an 80x24 terminal the
-// code, the key and the prompt are in view together, and the Enter after a
-// code still scrolls nothing away. After a wrong code the screen is cleared
-// and drawn again with the reason beside the code, so no number of tries
-// scrolls the code away. The "ansi" drawing (twice as large), narrower
-// terminals and terminals that cannot clear (TERM=dumb, see
-// term.CanRedraw) get the details above the code, the prompt under it and
-// the reasons under that, as a plain transcript.
+// Where the terminal is wide enough (the code and 33 columns: 80 for half
+// blocks, about 115 for "ansi"), the details and the prompt stand beside the
+// code: in half blocks the code is at most 23 lines for the names
+// docs/enrolling.md names, so on an 80x24 terminal the code, the key and
+// the prompt are in view together, and the Enter after a code still
+// scrolls nothing away. After a wrong code the screen is cleared and drawn
+// again with the reason beside the code, so no number of tries scrolls the
+// code away; a terminal that cannot clear (TERM=dumb or unset, see
+// term.CanRedraw) gets the reason and a new prompt under the code instead.
+// On a narrower terminal the details come above the code, the prompt under
+// it and the reasons under that, as a plain transcript.
 //
 // No line reaches the terminal's last column, so none is wrapped by the
 // terminal, whatever its handling of the last column.
