@@ -68,5 +68,6 @@ func runUserAdd(o *userAddOptions) error {
 	if err := svc.AddUser(o.Name, pw); err != nil {
 		return err
 	}
-	return printUserResult(o.cmd, o.App, svc, o.Name, fmt.Sprintf("user %s added", o.Name))
+	msg := fmt.Sprintf("user %s added", o.Name)
+	return printUserResult(o.cmd, o.App, svc, o.Name, msg, msg)
 }

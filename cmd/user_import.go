@@ -186,21 +186,28 @@ func runImport(o *importOptions) error {
 	case res.Imported == 0 && len(res.Skipped) > 0:
 		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", len(res.Skipped))
 	}
+	summary := fmt.Sprintf("imported %d %s", res.Imported, plural(res.Imported, "user", "users"))
+	done := summary // what stays done when the summary cannot be printed
+	if res.Imported == 0 {
+		done = ""
+	}
 	if o.JSON {
 		sum := importSummary{Imported: res.Imported, Hashed: res.Hashed, FromHash: res.FromHash, Skipped: []importSkipJSON{}, Seconds: elapsed.Seconds()}
 		for _, p := range res.Skipped {
 			sum.Skipped = append(sum.Skipped, importSkipJSON{Line: p.Line, Name: p.Name, Error: p.Err})
 		}
 		if err := writeJSON(io.Out, sum); err != nil {
-			return err
+			return errOutput(err, done)
 		}
 		return none
 	}
 	for _, p := range res.Skipped {
 		fmt.Fprintf(io.Err, "authctl: skipped %s\n", p)
 	}
-	fmt.Fprintf(io.Out, "imported %d %s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
-		res.Imported, plural(res.Imported, "user", "users"), res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond))
+	if _, err := fmt.Fprintf(io.Out, "%s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
+		summary, res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond)); err != nil {
+		return errOutput(err, done)
+	}
 	return none
 }
 
