@@ -132,7 +132,7 @@ func runTwoFAImport(o *twofaImportOptions) error {
 	}
 	n, err := svc.ImportTOTP(o.Name, account.ImportedTOTP{
 		Secret: tok.Secret, Digits: tok.Digits, Period: tok.Period, Algorithm: tok.Algorithm,
-		Scratch: tok.Scratch, Source: format, AllowShort: o.AllowShortSecrets,
+		Scratch: tok.Scratch, Source: format, AllowShort: o.AllowShortSecrets, Offset: int64(tok.Drift),
 	}, o.Replace)
 	if errors.Is(err, account.ErrTwoFactorOn) {
 		return apperr.New(apperr.Conflict, "%v; pass --replace to replace its secret", err)
