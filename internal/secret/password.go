@@ -20,7 +20,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Password length limits from SECURITY.md (NIST SP 800-63B §5.1.1).
+// Password length limits: at least 8 characters (after NFKC) and at most
+// 1024 bytes, as docs/security.md says (NIST SP 800-63B §5.1.1.2).
 const (
 	MinPasswordChars = 8
 	MaxPasswordBytes = 1024
