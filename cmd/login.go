@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/apperr"
 )
 
 type loginOptions struct {
@@ -98,7 +99,7 @@ func runLogin(o *loginOptions) error {
 		return errOutput(err, done)
 	}
 	if res.Factor == account.FactorBackup && res.BackupLeft <= 2 {
-		fmt.Fprintf(io.Err, "authctl: warning: only %d backup codes left; get new ones with \"authctl 2fa codes regen %s\"\n", res.BackupLeft, o.Name)
+		fmt.Fprintf(io.Err, "authctl: warning: only %d backup codes left; %s\n", res.BackupLeft, hintText(apperr.HintRegen, o.Name))
 	}
 	return nil
 }
