@@ -352,13 +352,13 @@ func (s *vt) image(th theme) *image.Gray {
 }
 
 // paintedBox returns the smallest rectangle of cells (x0, y0 inclusive; x1,
-// y1 exclusive) holding every cell with a background colour of its own:
-// the extent of a drawing in explicit colours, quiet zone included.
+// y1 exclusive) holding every cell with a colour of its own: the extent of
+// a drawing in explicit colours, quiet zone included.
 func (s *vt) paintedBox() (x0, y0, x1, y1 int, ok bool) {
 	x0, y0 = s.cols, s.rows
 	for y, row := range s.cells {
 		for x, c := range row {
-			if c.bg >= 0 {
+			if c.bg >= 0 || c.fg >= 0 {
 				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x+1), max(y1, y+1)
 				ok = true
 			}

@@ -52,6 +52,7 @@ const qrQuietZone = 2
 // parameter it does not know), for more contrast.
 const (
 	sgrBlackOnWhite = "\x1b[30;47;107m"
+	sgrWhite        = "\x1b[37;97;49m"
 	sgrReset        = "\x1b[0m"
 )
 
@@ -99,9 +100,21 @@ func RenderQR(text, mode string, colour bool) ([]string, int, error) {
 	}
 	qrterminal.GenerateWithConfig(text, cfg)
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	last := len(lines) - 1
+	if darkIsInk && mode != QRANSI {
+		// qrterminal ends the half blocks with a line whose upper half is
+		// the quiet zone and whose lower half is dark, which it leaves to
+		// the background of a dark terminal; drawn in ink it would be a
+		// dark stripe under the code. Here it is background.
+		bottom := strings.Repeat(" ", Width(lines[last]))
+		if colour {
+			bottom = sgrWhite + strings.Repeat(qrterminal.WHITE_BLACK, Width(lines[last])) + sgrReset
+		}
+		lines[last] = bottom
+	}
 	cols := 0
 	for i, l := range lines {
-		if colour && mode != QRANSI {
+		if colour && mode != QRANSI && i != last {
 			// Every line starts and ends its own colours, so nothing
 			// bleeds into the text beside it or the line below.
 			lines[i] = sgrBlackOnWhite + l + sgrReset

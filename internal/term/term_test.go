@@ -183,12 +183,28 @@ func TestDrawQR(t *testing.T) {
 						t.Errorf("%d columns for %d lines: not a square of half blocks", cols, len(lines))
 					}
 					// In colour every line paints its own black on white
-					// and ends it; without, no colour at all.
-					for _, l := range lines {
-						painted := strings.HasPrefix(l, "\x1b[30;47;107m") && strings.HasSuffix(l, "\x1b[0m")
+					// and ends it, but the last, the lower half of the
+					// quiet zone, white on the terminal's background;
+					// without, no colour at all.
+					for i, l := range lines {
+						sgr := "\x1b[30;47;107m"
+						if i == len(lines)-1 {
+							sgr = "\x1b[37;97;49m"
+						}
+						painted := strings.HasPrefix(l, sgr) && strings.HasSuffix(l, "\x1b[0m")
 						if painted != colour || strings.Count(l, "\x1b") != map[bool]int{true: 2, false: 0}[colour] {
 							t.Errorf("line %q in colour %v", l, colour)
 						}
+					}
+					// The last line is the quiet zone's lower half, in
+					// the upper half of the cells, with nothing under it:
+					// a light foreground, or a light theme's background.
+					quiet := "▀"
+					if mode == QRHalfInvert && !colour {
+						quiet = " "
+					}
+					if l := stripSGR(lines[len(lines)-1]); strings.Trim(l, quiet) != "" {
+						t.Errorf("the last line %q is not the quiet zone alone", l)
 					}
 				case QRANSI:
 					if !strings.Contains(s, "\x1b[") {
@@ -206,7 +222,8 @@ func TestDrawQR(t *testing.T) {
 	if outputs[QRHalf+" in colour"] != outputs[QRHalfInvert+" in colour"] {
 		t.Error("half and half-invert differ in colour")
 	}
-	if got, want := stripSGR(outputs[QRHalf+" in colour"]), outputs[QRHalfInvert]; got != want {
+	got, want := strings.Split(stripSGR(outputs[QRHalf+" in colour"]), "\n"), strings.Split(outputs[QRHalfInvert], "\n")
+	if n := len(got) - 2; !slices.Equal(got[:n], want[:n]) {
 		t.Errorf("the coloured drawing without its colours is not half-invert's:\n%s\n%s", got, want)
 	}
 	if outputs[QRANSI] != outputs[QRANSI+" in colour"] {
