@@ -712,6 +712,11 @@ func TestPTYEnrollScreenAt80x24(t *testing.T) {
 				if x0, y0, x1, y1, ok := sc.paintedBox(); tt.width != 0 && (!ok || x1-x0 != tt.width || y1-y0 != tt.height) {
 					t.Errorf("the drawing on the screen is %dx%d cells, want %dx%d:\n%s", x1-x0, y1-y0, tt.width, tt.height, sc)
 				}
+				// Plain "half" draws the quiet zone in the foreground: its
+				// top line, over the finder patterns, is on the screen.
+				if tt.width == 0 && !slices.ContainsFunc(sc.lines(), func(l string) bool { return strings.HasPrefix(l, strings.Repeat("█", 41)) }) {
+					t.Errorf("the top of the code is not on the screen:\n%s", sc)
+				}
 				checkScans(t, sc, tt.user, en.secret, tt.scans, nil)
 				if msg != "" && !strings.Contains(screenText(sc), msg) {
 					t.Errorf("%q is not on the screen, or not whole:\n%s", msg, sc)
