@@ -131,7 +131,7 @@ func runEnable(o *enableOptions) error {
 		if !o.JSON {
 			fmt.Fprintf(io.Err, "Two-factor authentication is on for %s.\n", o.Name)
 		}
-		return printBackupCodes(o.App, o.JSON, codes)
+		return printBackupCodes(o.App, o.JSON, o.Name, enabledDone(o.Name), codes)
 	}
 	en, err := svc.BeginEnroll(o.Name, pw)
 	if err != nil {
@@ -177,10 +177,14 @@ func printEnrollment(o *enableOptions, en account.Enrollment) error {
 	if io.ErrTTY {
 		_ = term.DrawQR(io.Err, otp.QRURI(en.Key.URI), o.QRMode)
 	}
+	// Nothing is lost when the secret cannot be shown: begin again.
+	done := fmt.Sprintf("enrollment begun for %s", o.Name)
 	if o.JSON {
-		return writeJSON(io.Out, enrollmentJSON{Secret: en.Key.Secret, URI: en.Key.URI, ExpiresAt: en.ExpiresAt})
+		return errOutputHint(writeJSON(io.Out, enrollmentJSON{Secret: en.Key.Secret, URI: en.Key.URI, ExpiresAt: en.ExpiresAt}), done, apperr.HintPendingExpired, o.Name)
 	}
-	fmt.Fprintf(io.Out, "secret:  %s\nuri:     %s\nexpires: %s\n", en.Key.Secret, en.Key.URI, en.ExpiresAt.Format(time.RFC3339))
+	if _, err := fmt.Fprintf(io.Out, "secret:  %s\nuri:     %s\nexpires: %s\n", en.Key.Secret, en.Key.URI, en.ExpiresAt.Format(time.RFC3339)); err != nil {
+		return errOutputHint(err, done, apperr.HintPendingExpired, o.Name)
+	}
 	fmt.Fprintf(io.Err, "Add the secret to the authenticator app, then finish with:\n  authctl 2fa enable %s --confirm CODE\n", o.Name)
 	return nil
 }
@@ -215,7 +219,7 @@ func confirmLoop(o *enableOptions, svc *account.Service, pw string) error {
 			if !o.JSON {
 				fmt.Fprintf(io.Err, "\nTwo-factor authentication is on for %s.\n", o.Name)
 			}
-			return printBackupCodes(o.App, o.JSON, codes)
+			return printBackupCodes(o.App, o.JSON, o.Name, enabledDone(o.Name), codes)
 		}
 		k := apperr.KindOf(err)
 		if (k != apperr.Denied && k != apperr.Invalid) || try == codeTries {

@@ -24,6 +24,9 @@ type ImportedTOTP struct {
 	Source    string   // the format, for the audit trail
 	// AllowShort accepts a secret shorter than MinSecretBytes.
 	AllowShort bool
+	// Offset is the device's known clock offset in steps (PSKC TimeDrift),
+	// kept as a resync would keep it.
+	Offset int64
 }
 
 // Secret lengths: RFC 4226 §4 asks for at least 128 bits and recommends
@@ -125,7 +128,7 @@ func (s *Service) ImportTOTP(name string, t ImportedTOTP, replace bool) (int, er
 				detail += ", replacing the earlier secret"
 			}
 			p := params.Norm()
-			f.TOTP = &store.TOTP{Secret: sealed, EnabledAt: s.now(), Source: t.Source}
+			f.TOTP = &store.TOTP{Secret: sealed, EnabledAt: s.now(), Source: t.Source, Offset: t.Offset}
 			if p.Digits != otp.Digits {
 				f.TOTP.Digits = p.Digits
 			}

@@ -98,3 +98,16 @@ func TestImportTOTPRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A known clock offset (PSKC TimeDrift) is kept as a resync would keep it:
+// the device's codes log in at once.
+func TestImportTOTPOffset(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("carol", "correct horse")
+	if _, err := f.svc.ImportTOTP("carol", ImportedTOTP{Secret: importedSecret, Offset: -4, Source: "pskc"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.login("carol", "correct horse", f.codeFor(otp.Params{}, importedSecret, -4)); err != nil {
+		t.Fatalf("the device's code, 2 minutes behind: %v", err)
+	}
+}

@@ -105,10 +105,10 @@ func FuzzParseOtpauth(f *testing.F) {
 
 func FuzzParsePSKC(f *testing.F) {
 	fuzzFormat(f, PSKC,
-		pskcDoc(pskcKeyXML(`<Suite>sha256</Suite><ResponseFormat Length="8"/>`, pskcSecret+`<TimeInterval><PlainValue>60</PlainValue></TimeInterval>`, "")),
+		pskcDoc(pskcKeyXML(`<Suite>sha256</Suite><ResponseFormat Length="8"/>`, pskcSecretXML+`<TimeInterval><PlainValue>60</PlainValue></TimeInterval>`, "")),
 		pskcDoc(pskcKeyXML("", "<Secret><EncryptedValue/></Secret>", "")),
 		`<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><KeyContainer>&a;</KeyContainer>`)
-	f.Add([]byte(pskcDoc(pskcKeyXML("", pskcSecret, ""))), "42")
+	f.Add([]byte(pskcDoc(pskcKeyXML("", pskcSecretXML, ""))), "42")
 }
 
 func FuzzNormalizeSecret(f *testing.F) {

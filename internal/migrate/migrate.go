@@ -56,6 +56,9 @@ type Token struct {
 	Account   string   // as the file names it, if it does
 	Serial    string   // the device's serial number (PSKC)
 	Format    string   // the format it was read from
+	// Drift is how many time steps the device's clock is off, when the file
+	// says (PSKC TimeDrift); it becomes the user's clock offset.
+	Drift int
 }
 
 // ErrTooLarge means the input is over MaxFile.

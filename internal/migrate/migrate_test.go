@@ -81,8 +81,7 @@ var fixtureCases = []fixtureCase{
 		want: Token{Secret: seed512, Digits: 8, Period: 30, Algorithm: SHA512, Serial: "1000133508269"}},
 	{file: "freeipa-tokens.xml", format: PSKC, serial: "60233847",
 		want: Token{Secret: "RPUIOBU7H55G6SORFLMU5G577BPNDZVIVM7DHMH4ETO4OSBYGBLQ", Digits: 8, Period: 60, Algorithm: SHA256,
-			Issuer: "ACME", Account: "bob@example.com", Serial: "60233847"},
-		warns: []string{"drifts by -2 steps (TimeDrift)"}},
+			Issuer: "ACME", Account: "bob@example.com", Serial: "60233847", Drift: -2}},
 	{file: "freeipa-tokens.xml", format: PSKC, serial: "2000133508001", err: "counter-based codes (HOTP)"},
 	{file: "rfc6030-figure6-encrypted.xml", format: PSKC, err: "encrypted (EncryptedValue)"},
 	{file: "pskc-entity.xml", format: PSKC, err: "DOCTYPE"},
@@ -432,7 +431,7 @@ func pskcDoc(key string) string {
 </KeyContainer>`
 }
 
-const pskcSecret = `<Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>`
+const pskcSecretXML = `<Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>`
 
 func pskcKeyXML(params, data, rest string) string {
 	return `<Key Id="1" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:totp"><AlgorithmParameters>` + params +
@@ -446,45 +445,47 @@ func TestParsePSKC(t *testing.T) {
 		warn     string
 		err      string
 	}{
-		{name: "defaults", in: pskcDoc(pskcKeyXML("", pskcSecret, "")),
+		{name: "defaults", in: pskcDoc(pskcKeyXML("", pskcSecretXML, "")),
 			want: Token{Digits: 6, Period: 30, Algorithm: SHA1, Serial: "42", Account: "dev-user"}},
-		{name: "key UserId wins", in: pskcDoc(pskcKeyXML("", pskcSecret, "<UserId>alice</UserId>")),
+		{name: "key UserId wins", in: pskcDoc(pskcKeyXML("", pskcSecretXML, "<UserId>alice</UserId>")),
 			want: Token{Digits: 6, Period: 30, Algorithm: SHA1, Serial: "42", Account: "alice"}},
 		{name: "suite names", in: pskcDoc(pskcKeyXML(`<Suite> Hmac-Sha-512 </Suite><ResponseFormat Length=" 8 " Encoding="decimal" CheckDigits="0"/>`,
-			pskcSecret+`<TimeInterval><PlainValue> 60 </PlainValue></TimeInterval><Time><PlainValue>0</PlainValue></Time>`, "<Policy><KeyUsage>OTP</KeyUsage></Policy>")),
+			pskcSecretXML+`<TimeInterval><PlainValue> 60 </PlainValue></TimeInterval><Time><PlainValue>0</PlainValue></Time>`, "<Policy><KeyUsage>OTP</KeyUsage></Policy>")),
 			want: Token{Digits: 8, Period: 60, Algorithm: SHA512, Serial: "42", Account: "dev-user"}},
-		{name: "empty suite is SHA1", in: pskcDoc(pskcKeyXML(`<Suite></Suite>`, pskcSecret, "")),
+		{name: "empty suite is SHA1", in: pskcDoc(pskcKeyXML(`<Suite></Suite>`, pskcSecretXML, "")),
 			want: Token{Digits: 6, Period: 30, Algorithm: SHA1, Serial: "42", Account: "dev-user"}},
-		{name: "sha384", in: pskcDoc(pskcKeyXML(`<Suite>SHA384</Suite>`, pskcSecret, "")), err: "uses SHA384, which authctl does not support"},
-		{name: "unknown suite", in: pskcDoc(pskcKeyXML(`<Suite>OCRA-1:HOTP-SHA1-6:QN08</Suite>`, pskcSecret, "")), err: `Suite "OCRA-1:HOTP-SHA1-6:QN08" names no hash`},
-		{name: "7 digits", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="7" Encoding="DECIMAL"/>`, pskcSecret, "")), err: "7 digits"},
-		{name: "length not a number", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="six"/>`, pskcSecret, "")), err: "Length is not a number"},
-		{name: "hex codes", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="6" Encoding="HEXADECIMAL"/>`, pskcSecret, "")), err: `"HEXADECIMAL", not DECIMAL`},
-		{name: "check digits", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="6" Encoding="DECIMAL" CheckDigits="true"/>`, pskcSecret, "")), err: "check digit"},
-		{name: "T0", in: pskcDoc(pskcKeyXML("", pskcSecret+`<Time><PlainValue>100</PlainValue></Time>`, "")), err: "Time is not 0"},
-		{name: "interval too long", in: pskcDoc(pskcKeyXML("", pskcSecret+`<TimeInterval><PlainValue>3600</PlainValue></TimeInterval>`, "")), err: "3600 seconds"},
-		{name: "interval not a number", in: pskcDoc(pskcKeyXML("", pskcSecret+`<TimeInterval><PlainValue>30s</PlainValue></TimeInterval>`, "")), err: "TimeInterval is not a number"},
-		{name: "encrypted interval", in: pskcDoc(pskcKeyXML("", pskcSecret+`<TimeInterval><EncryptedValue/></TimeInterval>`, "")), err: "encrypted"},
-		{name: "drift", in: pskcDoc(pskcKeyXML("", pskcSecret+`<TimeDrift><PlainValue>1</PlainValue></TimeDrift>`, "")),
-			want: Token{Digits: 6, Period: 30, Algorithm: SHA1, Serial: "42", Account: "dev-user"}, warn: "drifts by 1 steps"},
-		{name: "PIN", in: pskcDoc(pskcKeyXML("", pskcSecret, `<Policy><PINPolicy MinLength="4"/></Policy>`)), err: "PIN"},
-		{name: "transactions", in: pskcDoc(pskcKeyXML("", pskcSecret, `<Policy><NumberOfTransactions>5</NumberOfTransactions></Policy>`)), err: "NumberOfTransactions"},
-		{name: "usage", in: pskcDoc(pskcKeyXML("", pskcSecret, `<Policy><KeyUsage>Encrypt</KeyUsage></Policy>`)), err: "KeyUsage"},
+		{name: "sha384", in: pskcDoc(pskcKeyXML(`<Suite>SHA384</Suite>`, pskcSecretXML, "")), err: "uses SHA384, which authctl does not support"},
+		{name: "unknown suite", in: pskcDoc(pskcKeyXML(`<Suite>OCRA-1:HOTP-SHA1-6:QN08</Suite>`, pskcSecretXML, "")), err: `Suite "OCRA-1:HOTP-SHA1-6:QN08" names no hash`},
+		{name: "7 digits", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="7" Encoding="DECIMAL"/>`, pskcSecretXML, "")), err: "7 digits"},
+		{name: "length not a number", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="six"/>`, pskcSecretXML, "")), err: "Length is not a number"},
+		{name: "hex codes", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="6" Encoding="HEXADECIMAL"/>`, pskcSecretXML, "")), err: `"HEXADECIMAL", not DECIMAL`},
+		{name: "check digits", in: pskcDoc(pskcKeyXML(`<ResponseFormat Length="6" Encoding="DECIMAL" CheckDigits="true"/>`, pskcSecretXML, "")), err: "check digit"},
+		{name: "T0", in: pskcDoc(pskcKeyXML("", pskcSecretXML+`<Time><PlainValue>100</PlainValue></Time>`, "")), err: "Time is not 0"},
+		{name: "interval too long", in: pskcDoc(pskcKeyXML("", pskcSecretXML+`<TimeInterval><PlainValue>3600</PlainValue></TimeInterval>`, "")), err: "3600 seconds"},
+		{name: "interval not a number", in: pskcDoc(pskcKeyXML("", pskcSecretXML+`<TimeInterval><PlainValue>30s</PlainValue></TimeInterval>`, "")), err: "TimeInterval is not a number"},
+		{name: "encrypted interval", in: pskcDoc(pskcKeyXML("", pskcSecretXML+`<TimeInterval><EncryptedValue/></TimeInterval>`, "")), err: "encrypted"},
+		{name: "drift", in: pskcDoc(pskcKeyXML("", pskcSecretXML+`<TimeDrift><PlainValue>1</PlainValue></TimeDrift>`, "")),
+			want: Token{Digits: 6, Period: 30, Algorithm: SHA1, Serial: "42", Account: "dev-user", Drift: 1}},
+		{name: "drift too far", in: pskcDoc(pskcKeyXML("", pskcSecretXML+`<TimeDrift><PlainValue>500</PlainValue></TimeDrift>`, "")),
+			want: Token{Digits: 6, Period: 30, Algorithm: SHA1, Serial: "42", Account: "dev-user"}, warn: "drifts by 500 steps"},
+		{name: "PIN", in: pskcDoc(pskcKeyXML("", pskcSecretXML, `<Policy><PINPolicy MinLength="4"/></Policy>`)), err: "PIN"},
+		{name: "transactions", in: pskcDoc(pskcKeyXML("", pskcSecretXML, `<Policy><NumberOfTransactions>5</NumberOfTransactions></Policy>`)), err: "NumberOfTransactions"},
+		{name: "usage", in: pskcDoc(pskcKeyXML("", pskcSecretXML, `<Policy><KeyUsage>Encrypt</KeyUsage></Policy>`)), err: "KeyUsage"},
 		{name: "no secret", in: pskcDoc(pskcKeyXML("", "", "")), err: "has no secret"},
 		{name: "key reference", in: pskcDoc(`<Key Id="1" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:totp"><KeyReference>MasterKey</KeyReference></Key>`), err: "KeyReference"},
 		{name: "no plain value", in: pskcDoc(pskcKeyXML("", "<Secret></Secret>", "")), err: "no PlainValue"},
 		{name: "not base64", in: pskcDoc(pskcKeyXML("", "<Secret><PlainValue>not*base64</PlainValue></Secret>", "")), err: "not base64"},
 		{name: "empty secret", in: pskcDoc(pskcKeyXML("", "<Secret><PlainValue></PlainValue></Secret>", "")), err: "empty"},
 		{name: "short secret", in: pskcDoc(pskcKeyXML("", "<Secret><PlainValue>mj2hQNBD//8=</PlainValue></Secret>", "")), err: "only 64 bits"},
-		{name: "algorithm", in: pskcDoc(`<Key Algorithm="http://www.rsa.com/names/2008/04/algorithms/SecurID#SecurID-AES">` + pskcSecret + `</Key>`), err: "is not TOTP"},
+		{name: "algorithm", in: pskcDoc(`<Key Algorithm="http://www.rsa.com/names/2008/04/algorithms/SecurID#SecurID-AES">` + pskcSecretXML + `</Key>`), err: "is not TOTP"},
 		{name: "no key", in: `<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"><KeyPackage/></KeyContainer>`, err: "holds no key"},
 		{name: "draft namespace", in: `<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc:1.0"/>`, err: "not an RFC 6030 PSKC file"},
 		{name: "no namespace", in: `<KeyContainer Version="1.0"/>`, err: "not an RFC 6030 PSKC file"},
 		{name: "other root", in: `<?xml version="1.0"?><html/>`, err: "not a KeyContainer"},
 		{name: "not XML", in: `<KeyContainer xmlns="urn:ietf:params:xml:ns:keyprov:pskc"><KeyPackage></KeyContainer>`, err: "not well-formed XML (line 1)"},
-		{name: "undefined entity", in: "\n\n" + pskcDoc(pskcKeyXML("", pskcSecret, "<UserId>&secret;</UserId>")), err: "not well-formed XML (line 7)"},
-		{name: "second root", in: pskcDoc(pskcKeyXML("", pskcSecret, "")) + "<KeyContainer/>", err: "more after its KeyContainer"},
-		{name: "text after", in: pskcDoc(pskcKeyXML("", pskcSecret, "")) + "\nhello", err: "text after"},
+		{name: "undefined entity", in: "\n\n" + pskcDoc(pskcKeyXML("", pskcSecretXML, "<UserId>&secret;</UserId>")), err: "not well-formed XML (line 7)"},
+		{name: "second root", in: pskcDoc(pskcKeyXML("", pskcSecretXML, "")) + "<KeyContainer/>", err: "more after its KeyContainer"},
+		{name: "text after", in: pskcDoc(pskcKeyXML("", pskcSecretXML, "")) + "\nhello", err: "text after"},
 		{name: "ISO-8859-1", in: `<?xml version="1.0" encoding="ISO-8859-1"?>` + "\n" + `<KeyContainer/>`, err: "cannot be read as XML (line 1)"},
 		{name: "empty", in: "", err: "holds no XML element"},
 		{name: "text", in: "otpauth://totp/a?secret=MTIzNDU2", err: "does not start with an XML element"},
@@ -518,9 +519,9 @@ func TestParsePSKC(t *testing.T) {
 
 func TestParseSerials(t *testing.T) {
 	two := `<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
-<KeyPackage><DeviceInfo><SerialNo>7</SerialNo></DeviceInfo>` + pskcKeyXML("", pskcSecret, "") + `</KeyPackage>
-<KeyPackage><DeviceInfo><SerialNo> 7 </SerialNo></DeviceInfo>` + pskcKeyXML("", pskcSecret, "") + `</KeyPackage>
-<KeyPackage>` + pskcKeyXML("", pskcSecret, "") + `</KeyPackage>
+<KeyPackage><DeviceInfo><SerialNo>7</SerialNo></DeviceInfo>` + pskcKeyXML("", pskcSecretXML, "") + `</KeyPackage>
+<KeyPackage><DeviceInfo><SerialNo> 7 </SerialNo></DeviceInfo>` + pskcKeyXML("", pskcSecretXML, "") + `</KeyPackage>
+<KeyPackage>` + pskcKeyXML("", pskcSecretXML, "") + `</KeyPackage>
 </KeyContainer>`
 	_, _, err := Parse([]byte(two), PSKC, "7", false)
 	if err == nil || !strings.Contains(err.Error(), `2 keys in the PSKC file have serial number "7"`) {
@@ -535,7 +536,7 @@ func TestParseSerials(t *testing.T) {
 	var many strings.Builder
 	many.WriteString(`<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">`)
 	for i := range 12 {
-		many.WriteString(`<KeyPackage><DeviceInfo><SerialNo>` + strconv.Itoa(100+i) + `</SerialNo></DeviceInfo>` + pskcKeyXML("", pskcSecret, "") + `</KeyPackage>`)
+		many.WriteString(`<KeyPackage><DeviceInfo><SerialNo>` + strconv.Itoa(100+i) + `</SerialNo></DeviceInfo>` + pskcKeyXML("", pskcSecretXML, "") + `</KeyPackage>`)
 	}
 	many.WriteString(`</KeyContainer>`)
 	_, _, err = Parse([]byte(many.String()), PSKC, "", false)

@@ -192,87 +192,129 @@ func pskcToken(c pskcCandidate) (Token, []string, error) {
 	if t.Account == "" {
 		t.Account = c.user
 	}
-	var warns []string
-	switch strings.ToLower(strings.TrimSpace(k.Algorithm)) {
-	case pskcNS + ":totp", pskcNS + "#totp":
-	case pskcNS + ":hotp", pskcNS + "#hotp":
-		return Token{}, nil, errors.New("the PSKC key is for counter-based codes (HOTP); authctl supports time-based codes (TOTP) only")
-	default:
-		return Token{}, nil, fmt.Errorf("the PSKC key's algorithm %q is not TOTP (%s:totp)", clip(k.Algorithm), pskcNS)
-	}
-	// The secret.
-	switch s := k.Data.Secret; {
-	case s == nil && k.KeyReference != nil:
-		return Token{}, nil, errors.New("the PSKC key refers to a key held elsewhere (KeyReference); authctl needs the secret itself")
-	case s == nil:
-		return Token{}, nil, errors.New("the PSKC key has no secret")
-	case s.Plain == nil && s.Encrypted != nil:
-		return Token{}, nil, errEncrypted
-	case s.Plain == nil:
-		return Token{}, nil, errors.New("the PSKC key's secret has no PlainValue")
-	default:
-		raw, err := base64.StdEncoding.DecodeString(stripSpace(*s.Plain))
-		if err != nil {
-			return Token{}, nil, errors.New("the PSKC key's secret is not base64")
-		}
-		if len(raw) == 0 {
-			return Token{}, nil, errors.New("the secret is empty")
-		}
-		t.Secret = b32.EncodeToString(raw)
-	}
-	// The code's shape and hash.
-	if r := k.Params.Response; r != nil {
-		if r.Length != "" {
-			n, err := strconv.Atoi(strings.TrimSpace(r.Length))
-			if err != nil {
-				return Token{}, nil, errors.New("the PSKC key's ResponseFormat Length is not a number")
-			}
-			t.Digits = n
-		}
-		if e := strings.TrimSpace(r.Encoding); e != "" && !strings.EqualFold(e, "DECIMAL") {
-			return Token{}, nil, fmt.Errorf("the PSKC key's codes are %q, not DECIMAL", clip(e))
-		}
-		if cd := strings.TrimSpace(r.CheckDigits); cd != "" && !strings.EqualFold(cd, "false") && cd != "0" {
-			return Token{}, nil, errors.New("the PSKC key's codes end with a check digit (CheckDigits), which authctl does not support")
-		}
-	}
-	if k.Params.Suite != nil {
-		alg, err := hashName(*k.Params.Suite)
-		if err != nil {
-			return Token{}, nil, err
-		}
-		t.Algorithm = alg
-	}
-	// Time.
-	if v, err := pskcInt(k.Data.TimeInterval, "TimeInterval"); err != nil {
+	if err := pskcTOTP(k); err != nil {
 		return Token{}, nil, err
-	} else if k.Data.TimeInterval != nil {
-		t.Period = v
 	}
-	if v, err := pskcInt(k.Data.Time, "Time"); err != nil {
+	secret, err := pskcSecret(k)
+	if err != nil {
 		return Token{}, nil, err
-	} else if v != 0 {
-		return Token{}, nil, errors.New("the PSKC key counts time from another origin than 1970 (Time is not 0), which authctl does not support")
 	}
-	if v, err := pskcInt(k.Data.TimeDrift, "TimeDrift"); err != nil {
+	t.Secret = secret
+	if err := pskcFormat(k, &t); err != nil {
 		return Token{}, nil, err
-	} else if v != 0 {
-		warns = append(warns, fmt.Sprintf("the PSKC key's clock drifts by %d steps (TimeDrift); authctl starts without an offset and accepts one step either side, so the device may need resynchronising", v))
 	}
-	// Policies that change what the user types.
-	if k.Policy.PINPolicy != nil {
-		return Token{}, nil, errors.New("the PSKC key needs a PIN with each code (PINPolicy), which authctl does not support")
+	warns, err := pskcTime(k, &t)
+	if err != nil {
+		return Token{}, nil, err
 	}
-	if k.Policy.Transactions != nil {
-		return Token{}, nil, errors.New("the PSKC key may be used a limited number of times (NumberOfTransactions), which authctl does not support")
-	}
-	if len(k.Policy.KeyUsage) > 0 && !hasOTPUsage(k.Policy.KeyUsage) {
-		return Token{}, nil, errors.New("the PSKC key's KeyUsage does not include OTP")
+	if err := pskcPolicy(k); err != nil {
+		return Token{}, nil, err
 	}
 	if err := checkParams(t.Digits, t.Period, t.Algorithm); err != nil {
 		return Token{}, nil, fmt.Errorf("the PSKC key: %w", err)
 	}
 	return t, warns, nil
+}
+
+// pskcTOTP refuses a key that is not for time-based codes.
+func pskcTOTP(k *pskcKey) error {
+	switch strings.ToLower(strings.TrimSpace(k.Algorithm)) {
+	case pskcNS + ":totp", pskcNS + "#totp":
+		return nil
+	case pskcNS + ":hotp", pskcNS + "#hotp":
+		return errors.New("the PSKC key is for counter-based codes (HOTP); authctl supports time-based codes (TOTP) only")
+	}
+	return fmt.Errorf("the PSKC key's algorithm %q is not TOTP (%s:totp)", clip(k.Algorithm), pskcNS)
+}
+
+// pskcSecret returns the key's secret, in base32, from its plain value.
+func pskcSecret(k *pskcKey) (string, error) {
+	switch s := k.Data.Secret; {
+	case s == nil && k.KeyReference != nil:
+		return "", errors.New("the PSKC key refers to a key held elsewhere (KeyReference); authctl needs the secret itself")
+	case s == nil:
+		return "", errors.New("the PSKC key has no secret")
+	case s.Plain == nil && s.Encrypted != nil:
+		return "", errEncrypted
+	case s.Plain == nil:
+		return "", errors.New("the PSKC key's secret has no PlainValue")
+	default:
+		raw, err := base64.StdEncoding.DecodeString(stripSpace(*s.Plain))
+		if err != nil {
+			return "", errors.New("the PSKC key's secret is not base64")
+		}
+		if len(raw) == 0 {
+			return "", errors.New("the secret is empty")
+		}
+		return b32.EncodeToString(raw), nil
+	}
+}
+
+// pskcFormat reads the codes' length, encoding and hash.
+func pskcFormat(k *pskcKey, t *Token) error {
+	if r := k.Params.Response; r != nil {
+		if r.Length != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(r.Length))
+			if err != nil {
+				return errors.New("the PSKC key's ResponseFormat Length is not a number")
+			}
+			t.Digits = n
+		}
+		if e := strings.TrimSpace(r.Encoding); e != "" && !strings.EqualFold(e, "DECIMAL") {
+			return fmt.Errorf("the PSKC key's codes are %q, not DECIMAL", clip(e))
+		}
+		if cd := strings.TrimSpace(r.CheckDigits); cd != "" && !strings.EqualFold(cd, "false") && cd != "0" {
+			return errors.New("the PSKC key's codes end with a check digit (CheckDigits), which authctl does not support")
+		}
+	}
+	if k.Params.Suite != nil {
+		alg, err := hashName(*k.Params.Suite)
+		if err != nil {
+			return err
+		}
+		t.Algorithm = alg
+	}
+	return nil
+}
+
+// pskcTime reads the time step, origin and drift. A drift becomes the
+// token's clock offset, as a resync would measure it.
+func pskcTime(k *pskcKey, t *Token) ([]string, error) {
+	if v, err := pskcInt(k.Data.TimeInterval, "TimeInterval"); err != nil {
+		return nil, err
+	} else if k.Data.TimeInterval != nil {
+		t.Period = v
+	}
+	if v, err := pskcInt(k.Data.Time, "Time"); err != nil {
+		return nil, err
+	} else if v != 0 {
+		return nil, errors.New("the PSKC key counts time from another origin than 1970 (Time is not 0), which authctl does not support")
+	}
+	v, err := pskcInt(k.Data.TimeDrift, "TimeDrift")
+	if err != nil {
+		return nil, err
+	}
+	if v < -maxDriftSteps || v > maxDriftSteps {
+		return []string{fmt.Sprintf("the PSKC key's clock drifts by %d steps (TimeDrift), too far to keep; the device needs resynchronising (2fa sync)", v)}, nil
+	}
+	t.Drift = v
+	return nil, nil
+}
+
+// maxDriftSteps is the largest TimeDrift kept as the key's offset.
+const maxDriftSteps = 100
+
+// pskcPolicy refuses policies that change what the user types.
+func pskcPolicy(k *pskcKey) error {
+	switch {
+	case k.Policy.PINPolicy != nil:
+		return errors.New("the PSKC key needs a PIN with each code (PINPolicy), which authctl does not support")
+	case k.Policy.Transactions != nil:
+		return errors.New("the PSKC key may be used a limited number of times (NumberOfTransactions), which authctl does not support")
+	case len(k.Policy.KeyUsage) > 0 && !hasOTPUsage(k.Policy.KeyUsage):
+		return errors.New("the PSKC key's KeyUsage does not include OTP")
+	}
+	return nil
 }
 
 // pskcInt reads an integer data value; absent is 0.
