@@ -58,7 +58,7 @@ code. Entries older than audit.retention (default 90 days) are pruned.`,
 			asJSON := outputJSON(c)
 			err = svc.Audit(q, func(e account.Event) error {
 				if asJSON {
-					return enc.Encode(e)
+					return errOutput(enc.Encode(e), "")
 				}
 				line := fmt.Sprintf("%s  %-16s %s", stamp(e.Time), e.Event, e.User)
 				if e.Factor != "" {
@@ -68,12 +68,12 @@ code. Entries older than audit.retention (default 90 days) are pruned.`,
 					line += "  (" + e.Detail + ")"
 				}
 				_, err := fmt.Fprintln(w, line)
-				return err
+				return errOutput(err, "")
 			})
 			if err != nil {
 				return err
 			}
-			return w.Flush()
+			return errOutput(w.Flush(), "")
 		},
 	}
 	c.Flags().StringVar(&since, "since", "", "only entries newer than `WHEN`: a duration back from now (24h, 30m), a date (2026-11-01) or an RFC 3339 time")

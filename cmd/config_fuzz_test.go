@@ -13,7 +13,8 @@ import (
 // FuzzConfigFile feeds arbitrary bytes as the config file. authctl either
 // resolves a configuration within its documented bounds or refuses with a
 // one-line usage error; it never panics and never reports success for a
-// policy SECURITY.md forbids.
+// lockout policy that docs/security.md (Throttling; NIST SP 800-63B §5.2.2)
+// forbids.
 func FuzzConfigFile(f *testing.F) {
 	for _, s := range []string{
 		"",

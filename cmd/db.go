@@ -24,8 +24,6 @@ key file, which is backed up separately. See docs/backup.md and docs/fleet.md.`,
 		Example: `  authctl db backup /var/backups/authctl-$(date +%F).db
   authctl db check
   authctl db copy postgres://authctl@db1.example/authctl?sslmode=verify-full`,
-		Args: exactArgs(0, "a subcommand"),
-		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newDBBackupCmd(app), newDBCheckCmd(app), newDBCopyCmd(app, nil))
 	return c
@@ -82,11 +80,12 @@ with this command: see docs/fleet.md.`,
 				}
 				return apperr.Wrap(apperr.Env, err, "writing backup")
 			}
+			msg := fmt.Sprintf("backup written to %s (%d bytes)", dst, n)
 			if outputJSON(c) {
-				return writeJSON(app.IO.Out, map[string]any{"file": dst, "bytes": n})
+				return errOutput(writeJSON(app.IO.Out, map[string]any{"file": dst, "bytes": n}), msg)
 			}
-			fmt.Fprintf(app.IO.Out, "backup written to %s (%d bytes)\n", dst, n)
-			return nil
+			_, err = fmt.Fprintln(app.IO.Out, msg)
+			return errOutput(err, msg)
 		},
 	}
 }
@@ -122,14 +121,15 @@ codes still work): after making sure who they are, reset their 2FA with
 			if err != nil {
 				return err
 			}
+			// The problems go to stderr even when the JSON cannot be
+			// written: they matter more than the lost output.
+			var werr error
 			if outputJSON(c) {
 				list := make([]string, len(problems))
 				for i, p := range problems {
 					list[i] = p.Error()
 				}
-				if err := writeJSON(app.IO.Out, map[string]any{"ok": len(problems) == 0, "users": users, "problems": list}); err != nil {
-					return err
-				}
+				werr = writeJSON(app.IO.Out, map[string]any{"ok": len(problems) == 0, "users": users, "problems": list})
 			}
 			if len(problems) > 0 {
 				for _, p := range problems {
@@ -138,9 +138,9 @@ codes still work): after making sure who they are, reset their 2FA with
 				return apperr.New(apperr.Env, "database check found %d problem(s)", len(problems))
 			}
 			if !outputJSON(c) {
-				fmt.Fprintf(app.IO.Out, "database ok: %d %s\n", users, plural(users, "user", "users"))
+				_, werr = fmt.Fprintf(app.IO.Out, "database ok: %d %s\n", users, plural(users, "user", "users"))
 			}
-			return nil
+			return errOutput(werr, "")
 		},
 	}
 }

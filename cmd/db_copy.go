@@ -79,12 +79,16 @@ func runDBCopy(o *dbCopyOptions) error {
 		}
 		return err
 	}
+	done := fmt.Sprintf("copied %d %s and %d audit %s to %s", res.Users, plural(res.Users, "user", "users"), res.Entries, plural(res.Entries, "entry", "entries"), showDB(o.Dest))
 	if outputJSON(o.cmd) {
-		return writeJSON(io.Out, map[string]any{"dest": showDB(o.Dest), "users": res.Users, "audit_entries": res.Entries, "key_id": res.KeyID})
+		return errOutput(writeJSON(io.Out, map[string]any{"dest": showDB(o.Dest), "users": res.Users, "audit_entries": res.Entries, "key_id": res.KeyID}), done)
 	}
-	fmt.Fprintf(io.Out, "copied %d %s and %d audit %s to %s\n", res.Users, plural(res.Users, "user", "users"), res.Entries, plural(res.Entries, "entry", "entries"), showDB(o.Dest))
+	if _, err := fmt.Fprintln(io.Out, done); err != nil {
+		return errOutput(err, done)
+	}
 	if res.KeyID != "" {
-		fmt.Fprintf(io.Out, "the 2fa secrets are still sealed with the key file (key %s): every host that uses the copy needs it\n", res.KeyID)
+		_, err := fmt.Fprintf(io.Out, "the 2fa secrets are still sealed with the key file (key %s): every host that uses the copy needs it\n", res.KeyID)
+		return errOutput(err, done)
 	}
 	return nil
 }

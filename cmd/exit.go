@@ -9,7 +9,7 @@ const (
 	ExitDenied      = 1   // authentication denied: wrong credentials, locked account
 	ExitUsage       = 2   // usage error or invalid input
 	ExitConflict    = 3   // conflict or not found: user exists, no such user, wrong 2FA state
-	ExitEnv         = 4   // environment: database locked, unreadable, corrupt, permissions, key file
+	ExitEnv         = 4   // environment: database locked, unreadable, corrupt, permissions, key file, stdout
 	ExitInterrupted = 130 // Ctrl-C at a prompt
 )
 
@@ -21,7 +21,8 @@ const exitCodeHelp = `Exit codes:
     2    usage error or invalid input
     3    conflict or not found (user exists, no such user, wrong 2FA state)
     4    environment (database locked past --lock-timeout, unreadable,
-         corrupt, permissions, missing or wrong key file)
+         corrupt, permissions, missing or wrong key file, standard
+         output that cannot be written)
     130  interrupted (Ctrl-C at a prompt)`
 
 // ExitCode maps an error to the exit code of its kind.
@@ -38,7 +39,7 @@ func ExitCode(err error) int {
 		return ExitConflict
 	case apperr.Interrupted:
 		return ExitInterrupted
-	default: // Env and unexpected failures
+	default: // Env, and errors of no kind: an I/O error is the environment's
 		return ExitEnv
 	}
 }

@@ -99,7 +99,8 @@ func TestExitCodesDocumented(t *testing.T) {
 }
 
 // Run prints every failure as one line on stderr and returns its code; errors
-// cobra raises itself are usage errors.
+// cobra raises itself are usage errors, an unknown subcommand too, with
+// cobra's suggestions on the same line.
 func TestRunExitCodes(t *testing.T) {
 	configEnv(t)
 	tests := []struct {
@@ -109,7 +110,18 @@ func TestRunExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{"version", []string{"version"}, 0, ""},
-		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate" for "authctl" (see "authctl --help")`},
+		{"unknown subcommand", []string{"2fa", "frobnicate"}, 2, `unknown command "frobnicate" for "authctl 2fa" (see "authctl 2fa --help")`},
+		{"misspelt subcommand", []string{"user", "ad", "carl"}, 2, `unknown command "ad" for "authctl user"; did you mean "add"?`},
+		{"misspelt nested subcommand", []string{"2fa", "codes", "regn", "alice"}, 2, `unknown command "regn" for "authctl 2fa codes"; did you mean "regen"?`},
+		{"remove is delete", []string{"user", "remove", "alice"}, 2, `did you mean "delete"?`},
+		{"rm is delete", []string{"user", "rm", "alice"}, 2, `did you mean "delete"?`},
+		{"the command is wrong, not its flag", []string{"user", "rm", "alice", "--yes"}, 2, `unknown command "rm" for "authctl user"; did you mean "delete"?`},
+		{"an unknown flag of a group", []string{"user", "--yes"}, 2, `unknown flag: --yes (see "authctl user --help")`},
+		{"a group alone shows its help", []string{"user"}, 0, ""},
+		{"completion takes a shell", []string{"completion", "bash", "extra"}, 2, `unknown command "extra" for "authctl completion bash"`},
+		{"unknown shell", []string{"completion", "tcsh"}, 2, `unknown command "tcsh" for "authctl completion"`},
+		{"flags that exclude each other", []string{"2fa", "enable", "alice", "--begin", "--confirm", "123456"}, 2, "[begin confirm] were all set"},
 		{"unknown flag", []string{"version", "--frob"}, 2, "unknown flag"},
 		{"bad output format", []string{"version", "-o", "xml"}, 2, "invalid output format"},
 		{"extra argument", []string{"version", "extra"}, 2, "takes no arguments"},

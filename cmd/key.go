@@ -15,8 +15,6 @@ a separate file (--key-file, default $XDG_CONFIG_HOME/authctl/key), created
 with mode 0600 when the first user enables 2FA. A copy of the database alone
 reveals no secret. See docs/security.md.`,
 		Example: `  authctl key rotate`,
-		Args:    exactArgs(0, "a subcommand"),
-		RunE:    func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(&cobra.Command{
 		Use:   "rotate",
@@ -38,11 +36,12 @@ file afterwards.`,
 			if err != nil {
 				return err
 			}
+			msg := fmt.Sprintf("key rotated; %d %s re-encrypted", n, plural(n, "secret", "secrets"))
 			if outputJSON(c) {
-				return writeJSON(app.IO.Out, map[string]int{"secrets_reencrypted": n})
+				return errOutput(writeJSON(app.IO.Out, map[string]int{"secrets_reencrypted": n}), msg)
 			}
-			fmt.Fprintf(app.IO.Out, "key rotated; %d %s re-encrypted\n", n, plural(n, "secret", "secrets"))
-			return nil
+			_, err = fmt.Fprintln(app.IO.Out, msg)
+			return errOutput(err, msg)
 		},
 	})
 	return c

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authctl/authctl/internal/account"
+	"github.com/authctl/authctl/internal/apperr"
 )
 
 type loginOptions struct {
@@ -78,21 +79,27 @@ func runLogin(o *loginOptions) error {
 	if err != nil {
 		return err
 	}
+	// The login counted (a code is used up) even when it cannot be shown.
+	done := "login ok for " + o.Name
+	if res.Factor == account.FactorBackup {
+		done = fmt.Sprintf("login ok for %s with a backup code (%d left)", o.Name, res.BackupLeft)
+	}
 	if o.JSON {
 		out := loginResult{User: o.Name, OK: true, Factor: res.Factor}
 		if res.TwoFactor {
 			out.BackupCodesLeft = &res.BackupLeft
 		}
-		if err := writeJSON(io.Out, out); err != nil {
-			return err
-		}
+		err = writeJSON(io.Out, out)
 	} else if res.Factor == account.FactorBackup {
-		fmt.Fprintf(io.Out, "login ok (backup code used; %d left)\n", res.BackupLeft)
+		_, err = fmt.Fprintf(io.Out, "login ok (backup code used; %d left)\n", res.BackupLeft)
 	} else {
-		fmt.Fprintln(io.Out, "login ok")
+		_, err = fmt.Fprintln(io.Out, "login ok")
+	}
+	if err != nil {
+		return errOutput(err, done)
 	}
 	if res.Factor == account.FactorBackup && res.BackupLeft <= 2 {
-		fmt.Fprintf(io.Err, "authctl: warning: only %d backup codes left; get new ones with \"authctl 2fa codes regen %s\"\n", res.BackupLeft, o.Name)
+		fmt.Fprintf(io.Err, "authctl: warning: only %d backup codes left; %s\n", res.BackupLeft, hintText(apperr.HintRegen, o.Name))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,15 +53,21 @@ PostgreSQL server that many hosts share (docs/fleet.md).
 			if o != outText && o != outJSON {
 				return apperr.New(apperr.Invalid, "invalid output format %q: use text or json", o)
 			}
+			// cobra checks required flags and flag groups after this hook,
+			// with errors of no kind: check them here, as usage errors.
+			if err := c.ValidateRequiredFlags(); err != nil {
+				return usageErr(c, err)
+			}
+			if err := c.ValidateFlagGroups(); err != nil {
+				return usageErr(c, err)
+			}
 			return nil
 		},
 	}
 	root.SetIn(app.IO.In)
 	root.SetOut(app.IO.Out)
 	root.SetErr(app.IO.Err)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return apperr.New(apperr.Invalid, "%v (see \"%s --help\")", err, c.CommandPath())
-	})
+	root.SetFlagErrorFunc(flagErr)
 
 	pf := root.PersistentFlags()
 	pf.String(keyDB, "", "database `FILE`, or a postgres:// URL for a database shared by many hosts (default $XDG_DATA_HOME/authctl/authctl.db; env AUTHCTL_DB)")
@@ -81,7 +88,86 @@ PostgreSQL server that many hosts share (docs/fleet.md).
 		root.AddCommand(c)
 	}
 	root.AddCommand(newVersionCmd(app))
+	// cobra adds its completion command when the tree runs; add it now, so
+	// that its arguments are checked like every other command's.
+	root.InitDefaultCompletionCmd()
+	tagUsageErrors(root)
 	return root
+}
+
+// tagUsageErrors makes every error cobra raises about the arguments a usage
+// error, where cobra raises it: a command that groups subcommands shows its
+// help without one and refuses an unknown one with cobra's suggestions, and
+// every other command's argument check (ours, or cobra's own on the
+// completion commands) returns errors of kind Invalid.
+func tagUsageErrors(c *cobra.Command) {
+	if c.HasSubCommands() {
+		c.Args = subcommands
+		if !c.Runnable() {
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+	} else if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageErr(c, err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		tagUsageErrors(sub)
+	}
+}
+
+// subcommands is the argument check of a command that groups subcommands:
+// an argument there is a subcommand that does not exist. cobra only says so
+// on the root; it would show the help of "authctl user" for "authctl user
+// ad" and exit 0.
+func subcommands(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's default, set only on its own path
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		return apperr.New(apperr.Invalid, "%s; did you mean %s?", msg, orList(s))
+	}
+	return apperr.New(apperr.Invalid, "%s (see \"%s --help\")", msg, c.CommandPath())
+}
+
+// orList quotes words and joins them with commas and a final "or".
+func orList(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = strconv.Quote(w)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// flagErr is the error of a flag cobra could not parse. On a command that
+// groups subcommands, an argument before the flag is an unknown subcommand,
+// and that is what is wrong: "authctl user rm bob --yes" is not a bad --yes.
+func flagErr(c *cobra.Command, err error) error {
+	if args := c.Flags().Args(); c.HasSubCommands() && len(args) > 0 {
+		return subcommands(c, args)
+	}
+	return usageErr(c, err)
+}
+
+// usageErr gives an error cobra raised (a bad flag, a wrong number of
+// arguments) the kind Invalid, and points to the command's help. An error
+// that already has a kind is returned as it is.
+func usageErr(c *cobra.Command, err error) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	return apperr.New(apperr.Invalid, "%v (see \"%s --help\")", err, c.CommandPath())
 }
 
 // Execute runs authctl with the process's arguments and streams and returns
@@ -91,23 +177,24 @@ func Execute() int {
 }
 
 // Run runs authctl with args and streams and returns the exit code; every
-// error is printed here, as one line.
-func Run(args []string, io *term.IO) int {
-	app := NewApp(io)
+// error is printed here, as one line, and its exit code decided here: by
+// its kind (cobra's own usage errors are given one where cobra raises
+// them), and an error of no kind is an environment failure. A failed write
+// to standard output fails the run, even when the command did not notice.
+func Run(args []string, streams *term.IO) int {
+	out := &checkedWriter{w: streams.Out}
+	io := *streams
+	io.Out = out
+	app := NewApp(&io)
 	defer app.Close()
 	root := NewRootCmd(app)
 	root.SetArgs(args)
-	c, err := root.ExecuteC()
+	_, err := root.ExecuteC()
+	err = outcome(err, out.err)
 	if err == nil {
 		return ExitOK
 	}
 	code := ExitCode(err)
-	var ae *apperr.Error
-	if !errors.As(err, &ae) {
-		// Errors cobra raises itself (unknown command, bad arguments).
-		code = ExitUsage
-		err = fmt.Errorf("%v (see \"%s --help\")", err, c.CommandPath())
-	}
 	switch {
 	case code != ExitInterrupted:
 		fmt.Fprintf(io.Err, "authctl: %s\n", oneLine(message(err)))
@@ -146,8 +233,4 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-func indent(s string) string {
-	return strings.TrimSpace(s)
 }

@@ -3,8 +3,11 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/authctl/authctl/internal/apperr"
 )
 
 func newTwoFACmd(app *App) *cobra.Command {
@@ -24,8 +27,6 @@ See docs/enrolling.md and docs/migrating.md.`,
   authctl 2fa reset alice --yes
   authctl 2fa sync alice
   authctl 2fa import alice /home/alice/.google_authenticator`,
-		Args: exactArgs(0, "a subcommand"),
-		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	codes := &cobra.Command{
 		Use:   "codes",
@@ -33,8 +34,6 @@ See docs/enrolling.md and docs/migrating.md.`,
 		Long: `Backup codes let a user log in without the authenticator app: 8 codes of the
 form xxxxx-xxxxx, each working once. "2fa status" shows how many are left.`,
 		Example: `  authctl 2fa codes regen alice`,
-		Args:    exactArgs(0, "a subcommand"),
-		RunE:    func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	codes.AddCommand(newCodesRegenCmd(app))
 	c.AddCommand(newEnableCmd(app, nil), codes, newDisableCmd(app), newStatusCmd(app), newResetCmd(app), newSyncCmd(app), newTwoFAImportCmd(app, nil))
@@ -46,22 +45,27 @@ type backupCodesJSON struct {
 	BackupCodes []string `json:"backup_codes"`
 }
 
-// printBackupCodes shows new codes: the codes alone on stdout (so
-// "> codes.txt" keeps just them), the advice on stderr.
-func printBackupCodes(app *App, asJSON bool, codes []string) error {
+// printBackupCodes shows name's new codes: the codes alone on stdout (so
+// "> codes.txt" keeps just them), the advice on stderr. Codes that cannot
+// be written are lost: the error says what was done and how to get others.
+func printBackupCodes(app *App, asJSON bool, name, done string, codes []string) error {
 	if asJSON {
-		return writeJSON(app.IO.Out, backupCodesJSON{BackupCodes: codes})
+		return errOutputHint(writeJSON(app.IO.Out, backupCodesJSON{BackupCodes: codes}), done, apperr.HintRegen, name)
 	}
 	fmt.Fprintf(app.IO.Err, "\nBackup codes (%d, each works once). They are shown only now:\n", len(codes))
+	var b strings.Builder
 	for _, c := range codes {
-		fmt.Fprintf(app.IO.Out, "  %s\n", c)
+		fmt.Fprintf(&b, "  %s\n", c)
+	}
+	if _, err := io.WriteString(app.IO.Out, b.String()); err != nil {
+		return errOutputHint(err, done, apperr.HintRegen, name)
 	}
 	fmt.Fprintln(app.IO.Err, "Keep them somewhere safe, such as a password manager or a printed copy:\nthey are your way in if you lose your phone.")
 	return nil
 }
 
-func writeLines(w io.Writer, lines ...string) {
-	for _, l := range lines {
-		fmt.Fprintln(w, l)
-	}
+// enabledDone is what enrolling did, for the error when the backup codes
+// that follow cannot be written.
+func enabledDone(name string) string {
+	return fmt.Sprintf("2fa enabled for %s with new backup codes", name)
 }

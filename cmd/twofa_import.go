@@ -144,9 +144,10 @@ func runTwoFAImport(o *twofaImportOptions) error {
 	for _, w := range warns {
 		fmt.Fprintf(io.Err, "authctl: warning: %s\n", w)
 	}
+	done := fmt.Sprintf("2fa imported for %s from %s", o.Name, format)
 	if o.JSON {
-		return writeJSON(io.Out, twofaImportJSON{User: o.Name, Format: format, Digits: tok.Digits, Period: tok.Period,
-			Algorithm: tok.Algorithm, Serial: tok.Serial, Issuer: tok.Issuer, Account: tok.Account, BackupCodes: n, Warnings: append([]string{}, warns...)})
+		return errOutput(writeJSON(io.Out, twofaImportJSON{User: o.Name, Format: format, Digits: tok.Digits, Period: tok.Period,
+			Algorithm: tok.Algorithm, Serial: tok.Serial, Issuer: tok.Issuer, Account: tok.Account, BackupCodes: n, Warnings: append([]string{}, warns...)}), done)
 	}
 	regen := fmt.Sprintf("\"authctl 2fa codes regen %s\"", o.Name)
 	if n > 0 {
@@ -155,7 +156,7 @@ func runTwoFAImport(o *twofaImportOptions) error {
 	} else {
 		_, err = fmt.Fprintf(io.Out, "2fa imported for %s from %s (no backup codes; the user can make a set with %s)\n", o.Name, format, regen)
 	}
-	return err
+	return errOutput(err, done)
 }
 
 // read returns FILE's content: a regular file of at most migrate.MaxFile

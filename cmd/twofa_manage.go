@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,7 +42,8 @@ Scripts give the password as the first line of standard input with
 			if err != nil {
 				return err
 			}
-			if err := need2FA(svc, name); err != nil {
+			// Before the password prompt: the user is missing or 2FA is off.
+			if err := svc.Require2FA(name, true); err != nil {
 				return err
 			}
 			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
@@ -54,17 +57,13 @@ Scripts give the password as the first line of standard input with
 			if !outputJSON(c) {
 				fmt.Fprintf(app.IO.Err, "New backup codes for %s; the old ones no longer work.\n", name)
 			}
-			return printBackupCodes(app, outputJSON(c), codes)
+			return printBackupCodes(app, outputJSON(c), name, fmt.Sprintf("new backup codes made for %s (the old ones no longer work)", name), codes)
 		},
 	}
 	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input (and the code from the second, if --code is not given)")
 	c.Flags().StringVar(&code, "code", "", codeFlagUsage)
 	return c
 }
-
-// need2FA fails early, before a password prompt, when the user is missing
-// or 2FA is off.
-func need2FA(svc *account.Service, name string) error { return svc.Require2FA(name, true) }
 
 func newDisableCmd(app *App) *cobra.Command {
 	var stdin bool
@@ -97,7 +96,8 @@ Scripts give the password as the first line of standard input with
 			if err != nil {
 				return err
 			}
-			if err := need2FA(svc, name); err != nil {
+			// Before the password prompt: the user is missing or 2FA is off.
+			if err := svc.Require2FA(name, true); err != nil {
 				return err
 			}
 			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
@@ -107,7 +107,8 @@ Scripts give the password as the first line of standard input with
 			if err := svc.Disable(name, account.Proof{Password: pw, Code: code, AskCode: pws.codeAsker(name)}); err != nil {
 				return err
 			}
-			return print2FAResult(c, app, svc, name, fmt.Sprintf("2fa disabled for %s", name))
+			msg := fmt.Sprintf("2fa disabled for %s", name)
+			return print2FAResult(c, app, svc, name, msg, msg)
 		},
 	}
 	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input (and the code from the second, if --code is not given)")
@@ -148,7 +149,8 @@ pass --yes. Recorded in the audit trail.`,
 			if err := svc.Reset(name); err != nil {
 				return err
 			}
-			return print2FAResult(c, app, svc, name, fmt.Sprintf("2fa reset for %s; they can log in with the password alone and enroll again", name))
+			return print2FAResult(c, app, svc, name, fmt.Sprintf("2fa reset for %s", name),
+				fmt.Sprintf("2fa reset for %s; they can log in with the password alone and enroll again", name))
 		},
 	}
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
@@ -174,9 +176,9 @@ code. Needs no password.`,
 				return err
 			}
 			if outputJSON(c) {
-				return writeJSON(app.IO.Out, st)
+				return errOutput(writeJSON(app.IO.Out, st), "")
 			}
-			w := app.IO.Out
+			w := new(strings.Builder)
 			if st.Enabled {
 				fmt.Fprintf(w, "2fa: on for %s since %s\nbackup codes left: %d of 8\n", st.User, stamp(*st.EnabledAt), st.BackupLeft)
 			} else {
@@ -186,7 +188,8 @@ code. Needs no password.`,
 				fmt.Fprintf(w, "pending enrollment: waiting for the first code until %s (%s left)\n",
 					stamp(*st.PendingExpires), st.PendingExpires.Sub(app.Now()).Round(time.Second))
 			}
-			return nil
+			_, err = io.WriteString(app.IO.Out, w.String())
+			return errOutput(err, "")
 		},
 	}
 }

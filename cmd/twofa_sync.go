@@ -57,7 +57,8 @@ Scripts give the password as the first line of standard input with
 			if err != nil {
 				return err
 			}
-			if err := need2FA(svc, name); err != nil {
+			// Before the password prompt: the user is missing or 2FA is off.
+			if err := svc.Require2FA(name, true); err != nil {
 				return err
 			}
 			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
@@ -79,8 +80,9 @@ Scripts give the password as the first line of standard input with
 			if err != nil {
 				return err
 			}
+			done := "2fa synchronised for " + name
 			if outputJSON(c) {
-				return writeJSON(app.IO.Out, syncResult{User: name, OffsetSteps: res.Steps, OffsetSeconds: int64(res.Offset.Seconds())})
+				return errOutput(writeJSON(app.IO.Out, syncResult{User: name, OffsetSteps: res.Steps, OffsetSeconds: int64(res.Offset.Seconds())}), done)
 			}
 			switch {
 			case res.Steps == 0:
@@ -89,7 +91,7 @@ Scripts give the password as the first line of standard input with
 				_, err = fmt.Fprintf(app.IO.Out, "2fa synchronised for %s: the device's clock is %s %s; its codes are accepted from now on\n",
 					name, absDuration(res.Offset), map[bool]string{true: "ahead", false: "behind"}[res.Steps > 0])
 			}
-			return err
+			return errOutput(err, done)
 		},
 	}
 	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input (and the codes from the next two, if --code is not given)")

@@ -26,8 +26,6 @@ hashes.`,
   authctl user unlock alice
   authctl user delete alice
   authctl user import users.csv`,
-		Args: exactArgs(0, "a subcommand"),
-		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newUserAddCmd(app, nil), newUserListCmd(app), newUserShowCmd(app),
 		newUserDeleteCmd(app), newUserPasswdCmd(app), newUserUnlockCmd(app), newUserImportCmd(app),
@@ -36,31 +34,32 @@ hashes.`,
 }
 
 // printUserResult prints what a command that changed a user prints: msg as
-// text, or with -o json the user as "user show -o json" gives it.
-func printUserResult(c *cobra.Command, app *App, svc *account.Service, name, msg string) error {
+// text, or with -o json the user as "user show -o json" gives it. done says
+// what changed, for the error when the output cannot be written.
+func printUserResult(c *cobra.Command, app *App, svc *account.Service, name, done, msg string) error {
 	if c == nil || !outputJSON(c) {
 		_, err := fmt.Fprintln(app.IO.Out, msg)
-		return err
+		return errOutput(err, done)
 	}
 	v, err := svc.View(name)
 	if err != nil {
 		return err
 	}
-	return writeJSON(app.IO.Out, v)
+	return errOutput(writeJSON(app.IO.Out, v), done)
 }
 
 // print2FAResult is printUserResult for 2FA changes: with -o json, the
 // object "2fa status -o json" gives.
-func print2FAResult(c *cobra.Command, app *App, svc *account.Service, name, msg string) error {
+func print2FAResult(c *cobra.Command, app *App, svc *account.Service, name, done, msg string) error {
 	if !outputJSON(c) {
 		_, err := fmt.Fprintln(app.IO.Out, msg)
-		return err
+		return errOutput(err, done)
 	}
 	st, err := svc.Status(name)
 	if err != nil {
 		return err
 	}
-	return writeJSON(app.IO.Out, st)
+	return errOutput(writeJSON(app.IO.Out, st), done)
 }
 
 // plural picks the word for n things.

@@ -27,8 +27,8 @@ line of standard input with --password-stdin.
 Names are PRECIS user names (RFC 8265) of at most 64 bytes: letters, digits
 and punctuation of any script, without spaces, symbols or invisible
 characters; they are stored normalised (NFC, fullwidth letters folded), so
-one name has one spelling. Passwords are
-8 to 1024 bytes of printable Unicode (spaces allowed, no composition rules),
+one name has one spelling. Passwords are at least 8 characters and at most
+1024 bytes of printable Unicode (spaces allowed, no composition rules),
 stored only as an argon2id hash. The database is created on first use.`,
 		Example: `  authctl user add alice
   printf '%s\n' "$PASSWORD" | authctl user add ci-bot --password-stdin`,
@@ -68,5 +68,6 @@ func runUserAdd(o *userAddOptions) error {
 	if err := svc.AddUser(o.Name, pw); err != nil {
 		return err
 	}
-	return printUserResult(o.cmd, o.App, svc, o.Name, fmt.Sprintf("user %s added", o.Name))
+	msg := fmt.Sprintf("user %s added", o.Name)
+	return printUserResult(o.cmd, o.App, svc, o.Name, msg, msg)
 }

@@ -12,9 +12,11 @@ import (
 func newUserDeleteCmd(app *App) *cobra.Command {
 	var yes bool
 	c := &cobra.Command{
-		Use:     "delete NAME",
-		Aliases: []string{"rm"},
-		Short:   "Delete a user and everything stored for it",
+		Use: "delete NAME",
+		// No alias: a deletion is typed in full, so scripts say what they
+		// do; "user rm" suggests this command instead.
+		SuggestFor: []string{"remove", "rm", "del"},
+		Short:      "Delete a user and everything stored for it",
 		Long: `Delete a user, with its password hash, 2FA secret and backup codes. On a
 terminal authctl asks for confirmation; scripts pass --yes.`,
 		Example: `  authctl user delete alice
@@ -40,11 +42,12 @@ terminal authctl asks for confirmation; scripts pass --yes.`,
 			if err := svc.DeleteUser(name); err != nil {
 				return err
 			}
+			done := fmt.Sprintf("user %s deleted", name)
 			if outputJSON(c) {
-				return writeJSON(app.IO.Out, map[string]any{"name": name, "deleted": true})
+				return errOutput(writeJSON(app.IO.Out, map[string]any{"name": name, "deleted": true}), done)
 			}
-			fmt.Fprintf(app.IO.Out, "user %s deleted\n", name)
-			return nil
+			_, err = fmt.Fprintln(app.IO.Out, done)
+			return errOutput(err, done)
 		},
 	}
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")

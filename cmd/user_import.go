@@ -6,6 +6,7 @@ import (
 	"fmt"
 	goio "io" // io is the command's streams below
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,21 +98,45 @@ type importSkipJSON struct {
 }
 
 func runImport(o *importOptions) error {
-	io := o.App.IO
-	known := false
-	for _, f := range importer.Formats {
-		known = known || f == o.Format
-	}
-	if !known {
+	if !slices.Contains(importer.Formats, o.Format) {
 		return apperr.New(apperr.Invalid, "unknown --format %q (use %s)", o.Format, strings.Join(importer.Formats, ", "))
 	}
-	in := io.In
+	recs, probs, err := o.parse()
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 && len(probs) == 0 {
+		return apperr.New(apperr.Invalid, "%s holds no users", o.File)
+	}
+	svc, err := o.App.Service(true)
+	if err != nil {
+		return err
+	}
+	bar := &importBar{w: o.App.IO.Err}
+	opt := account.ImportOptions{SkipInvalid: o.SkipInvalid}
+	if o.App.IO.ErrTTY {
+		opt.Progress = bar.set
+	}
+	start := time.Now()
+	res, err := svc.Import(recs, probs, opt)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	return o.report(res, time.Since(start))
+}
+
+// parse reads FILE (a regular file, or standard input) in its format,
+// detected when --format is auto, and warns on stderr about the records
+// that are imported with a warning.
+func (o *importOptions) parse() ([]importer.Record, []importer.Problem, error) {
+	in := o.App.IO.In
 	if o.File != "-" {
 		// Only a regular file, read up to fsutil.MaxImport: a FIFO or a
 		// device would hang the import or fill the memory.
 		f, err := fsutil.Open(o.File, fsutil.MaxImport)
 		if err != nil {
-			return importReadErr(o.File, err)
+			return nil, nil, importReadErr(o.File, err)
 		}
 		defer f.Close()
 		in = f
@@ -123,57 +148,61 @@ func runImport(o *importOptions) error {
 		// as a format that cannot be told.
 		head, err := br.Peek(4096)
 		if err != nil && !errors.Is(err, goio.EOF) {
-			return importReadErr(o.File, err)
+			return nil, nil, importReadErr(o.File, err)
 		}
 		if format, err = importer.Detect(o.File, head); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	recs, probs, err := importer.ParseWith(br, format, importer.Options{AllowShortSecrets: o.AllowShortSecrets})
 	if err != nil {
-		return importReadErr(o.File, err)
+		return nil, nil, importReadErr(o.File, err)
 	}
 	for _, r := range recs {
 		for _, w := range r.Warnings {
-			fmt.Fprintf(io.Err, "authctl: warning: %s\n", importer.Problem{Line: r.Line, Name: r.Name, Err: w})
+			fmt.Fprintf(o.App.IO.Err, "authctl: warning: %s\n", importer.Problem{Line: r.Line, Name: r.Name, Err: w})
 		}
 	}
-	if len(recs) == 0 && len(probs) == 0 {
-		return apperr.New(apperr.Invalid, "%s holds no users", o.File)
+	return recs, probs, nil
+}
+
+// importBar is the progress bar of an import on a terminal, drawn once
+// the first step is done.
+type importBar struct {
+	w   goio.Writer
+	mu  sync.Mutex // set is called from every hashing worker
+	bar *progressbar.ProgressBar
+}
+
+func (b *importBar) set(done, total int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bar == nil {
+		b.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(b.w),
+			progressbar.OptionSetDescription("importing"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
 	}
-	svc, err := o.App.Service(true)
-	if err != nil {
-		return err
+	_ = b.bar.Set(done)
+}
+
+func (b *importBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bar != nil {
+		_ = b.bar.Finish()
+		b.bar = nil
 	}
-	opt := account.ImportOptions{SkipInvalid: o.SkipInvalid}
-	var bar *progressbar.ProgressBar
-	var barMu sync.Mutex // Progress is called from every hashing worker
-	if io.ErrTTY {
-		opt.Progress = func(done, total int) {
-			barMu.Lock()
-			defer barMu.Unlock()
-			if bar == nil {
-				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(io.Err),
-					progressbar.OptionSetDescription("importing"),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionClearOnFinish())
-			}
-			_ = bar.Set(done)
-		}
-	}
-	start := time.Now()
-	res, err := svc.Import(recs, probs, opt)
-	if bar != nil {
-		_ = bar.Finish()
-		bar = nil
-	}
-	if err != nil {
-		return err
-	}
-	elapsed := time.Since(start)
+}
+
+// report prints the summary of an import: what was skipped on stderr and
+// the counts on stdout, or the JSON summary. It returns the import's
+// failure, if it was one, after the summary.
+func (o *importOptions) report(res account.ImportResult, elapsed time.Duration) error {
+	io := o.App.IO
 	// --skip-invalid with nothing valid left is a failure for a script,
 	// after the summary says what was skipped.
 	var none error
@@ -186,21 +215,28 @@ func runImport(o *importOptions) error {
 	case res.Imported == 0 && len(res.Skipped) > 0:
 		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", len(res.Skipped))
 	}
+	summary := fmt.Sprintf("imported %d %s", res.Imported, plural(res.Imported, "user", "users"))
+	done := summary // what stays done when the summary cannot be printed
+	if res.Imported == 0 {
+		done = ""
+	}
 	if o.JSON {
 		sum := importSummary{Imported: res.Imported, Hashed: res.Hashed, FromHash: res.FromHash, Skipped: []importSkipJSON{}, Seconds: elapsed.Seconds()}
 		for _, p := range res.Skipped {
 			sum.Skipped = append(sum.Skipped, importSkipJSON{Line: p.Line, Name: p.Name, Error: p.Err})
 		}
 		if err := writeJSON(io.Out, sum); err != nil {
-			return err
+			return errOutput(err, done)
 		}
 		return none
 	}
 	for _, p := range res.Skipped {
 		fmt.Fprintf(io.Err, "authctl: skipped %s\n", p)
 	}
-	fmt.Fprintf(io.Out, "imported %d %s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
-		res.Imported, plural(res.Imported, "user", "users"), res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond))
+	if _, err := fmt.Fprintf(io.Out, "%s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
+		summary, res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond)); err != nil {
+		return errOutput(err, done)
+	}
 	return none
 }
 

@@ -41,14 +41,14 @@ however many users there are.`,
 						w.WriteString(",")
 					}
 					n++
-					return enc.Encode(v)
+					return errOutput(enc.Encode(v), "")
 				}
 				locked := "no"
 				if v.Locked {
 					locked = "yes"
 				}
 				_, err := fmt.Fprintf(w, "%-24s %-4s %-7s %s\n", v.Name, onOff(v.TwoFactor), locked, stamp(v.CreatedAt))
-				return err
+				return errOutput(err, "")
 			})
 			if err != nil {
 				return err
@@ -56,7 +56,8 @@ however many users there are.`,
 			if asJSON {
 				w.WriteString("]\n")
 			}
-			return w.Flush()
+			// bufio.Writer keeps its first error: Flush reports any write.
+			return errOutput(w.Flush(), "")
 		},
 	}
 }

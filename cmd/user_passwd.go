@@ -53,7 +53,8 @@ successful login does.`,
 			if err := svc.ChangePassword(name, account.Proof{Password: cur, Code: code, AskCode: pws.codeAsker(name)}, next); err != nil {
 				return err
 			}
-			return printUserResult(c, app, svc, name, fmt.Sprintf("password changed for %s", name))
+			msg := fmt.Sprintf("password changed for %s", name)
+			return printUserResult(c, app, svc, name, msg, msg)
 		},
 	}
 	c.Flags().BoolVar(&stdin, "password-stdin", false, "read the current and the new password from the first two lines of standard input (and the code from the third, if --code is not given)")

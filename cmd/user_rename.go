@@ -66,5 +66,6 @@ func runUserRename(o *userRenameOptions) error {
 	if n, err := account.NormalizeName(old); err != nil || n != old {
 		old = strconv.QuoteToASCII(old)
 	}
-	return printUserResult(o.cmd, o.App, svc, name, fmt.Sprintf("user %s renamed to %s", old, name))
+	msg := fmt.Sprintf("user %s renamed to %s", old, name)
+	return printUserResult(o.cmd, o.App, svc, name, msg, msg)
 }

@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,9 +31,9 @@ and when the user was created, last changed the password and last logged in.
 			}
 			now := app.Now()
 			if outputJSON(c) {
-				return writeJSON(app.IO.Out, v)
+				return errOutput(writeJSON(app.IO.Out, v), "")
 			}
-			w := app.IO.Out
+			w := new(strings.Builder)
 			fmt.Fprintf(w, "name:              %s\n", v.Name)
 			if v.TwoFactor {
 				fmt.Fprintf(w, "2fa:               on since %s\n", stamp(*v.TwoFactorSince))
@@ -55,7 +57,8 @@ and when the user was created, last changed the password and last logged in.
 			} else {
 				fmt.Fprintf(w, "last login:        never\n")
 			}
-			return nil
+			_, err = io.WriteString(app.IO.Out, w.String())
+			return errOutput(err, "")
 		},
 	}
 }

@@ -23,11 +23,13 @@ so the user can log in again at once. Recorded in the audit trail.`,
 			if err != nil {
 				return err
 			}
-			msg := fmt.Sprintf("user %s unlocked", args[0])
+			done := fmt.Sprintf("user %s unlocked", args[0])
+			msg := done
 			if !was {
+				done = fmt.Sprintf("failed-login counter cleared for %s", args[0])
 				msg = fmt.Sprintf("user %s was not locked; failed-login counter cleared", args[0])
 			}
-			return printUserResult(c, app, svc, args[0], msg)
+			return printUserResult(c, app, svc, args[0], done, msg)
 		},
 	}
 }

@@ -65,10 +65,10 @@ the commit and date from the Go toolchain's VCS stamp.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			v, cm, d := buildInfo()
 			if outputJSON(c) {
-				return writeJSON(app.IO.Out, map[string]string{"version": v, "commit": cm, "date": d, "go": runtime.Version()})
+				return errOutput(writeJSON(app.IO.Out, map[string]string{"version": v, "commit": cm, "date": d, "go": runtime.Version()}), "")
 			}
-			fmt.Fprintf(app.IO.Out, "authctl %s (commit %s, built %s, %s)\n", v, cm, d, runtime.Version())
-			return nil
+			_, err := fmt.Fprintf(app.IO.Out, "authctl %s (commit %s, built %s, %s)\n", v, cm, d, runtime.Version())
+			return errOutput(err, "")
 		},
 	}
 }

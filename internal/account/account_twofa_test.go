@@ -366,8 +366,9 @@ func TestDisableAndReset(t *testing.T) {
 }
 
 // TestConcurrentSameCode: several logins race with one backup code, and
-// with one TOTP code; exactly one of each succeeds (SECURITY.md), and the
-// others, double submits of the accepted code, do not count as failures.
+// with one TOTP code; exactly one of each succeeds (docs/security.md,
+// One-time codes: each code works once), and the others, double submits of
+// the accepted code, do not count as failures.
 func TestConcurrentSameCode(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("alice", "correct horse")

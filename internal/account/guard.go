@@ -509,11 +509,7 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 	err := s.Store.Update(func(tx store.Tx) error {
 		f, err := tx.User(g.name)
 		if errors.Is(err, store.ErrNotFound) {
-			if g.op == "" {
-				outcome = apperr.New(apperr.Denied, msgDenied)
-			} else {
-				outcome = noSuchUser(g.name)
-			}
+			outcome = g.gone()
 			return nil
 		}
 		if err != nil {
@@ -524,58 +520,23 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 			r.release(f)
 			return tx.PutUser(f)
 		}
-		switch p.factor {
-		case FactorTOTP:
-			if p.step <= f.LastStep {
-				// Another process accepted this code first.
-				if p.step == f.LastStep {
-					outcome = g.dupCode()
-					r.release(f)
-					return tx.PutUser(f)
-				}
-				gs := &guess{factor: FactorTOTP, detail: g.detail("replayed code"), err: g.deniedCode()}
-				outcome = gs.err
-				return s.failed(tx, g.name, r, gs)
-			}
-			f.LastStep = p.step
-		case FactorBackup:
-			if f.Backup.Hashes[p.backup] == nil {
-				if bytes.Equal(f.Backup.LastUsed, p.backupHash) {
-					outcome = g.dupCode()
-					r.release(f)
-					return tx.PutUser(f)
-				}
-				gs := &guess{factor: FactorBackup, detail: g.detail("wrong or used backup code"), err: g.deniedCode()}
-				outcome = gs.err
-				return s.failed(tx, g.name, r, gs)
-			}
-			f.Backup.Hashes[p.backup] = nil
-			f.Backup.LastUsed = p.backupHash
-		}
-		if g.clears && !p.unchecked {
-			f.Failures = 0
-			f.LockedUntil = time.Time{}
-		} else {
+		if dup, gs := g.spend(f, p); gs != nil {
+			outcome = gs.err
+			return s.failed(tx, g.name, r, gs)
+		} else if dup != nil {
+			outcome = dup
 			r.release(f)
+			return tx.PutUser(f)
 		}
-		if p.newHash != "" {
-			f.PasswordHash = p.newHash
-			res.Rehashed = true
-		}
+		s.succeeded(g, f, r, p, &res)
 		if g.apply != nil {
 			if applyErr = g.apply(tx, f); applyErr != nil {
 				return applyErr
 			}
 		}
-		res.BackupLeft = f.Backup.Left()
-		if g.op == "" {
-			e := store.AuditEntry{Event: EvLoginOK, User: f.Name, Factor: p.factor}
-			if p.unchecked {
-				e.Detail = "code-only system login of a user without 2fa, allowed"
-			}
-			if err := s.audit(tx, e); err != nil {
-				return err
-			}
+		res.BackupLeft = f.Backup.Left() // after the change, which may be new codes
+		if err := s.auditLogin(tx, g, f, p); err != nil {
+			return err
 		}
 		return tx.PutUser(f)
 	})
@@ -596,6 +557,70 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 	}
 	res.Factor = p.factor
 	return res, nil
+}
+
+// gone is the answer when the user was deleted while the attempt was
+// verified: to a login, the same as a wrong password.
+func (g guarded) gone() error {
+	if g.op == "" {
+		return apperr.New(apperr.Denied, msgDenied)
+	}
+	return noSuchUser(g.name)
+}
+
+// spend uses up the code that passed on the re-read record f, so that each
+// is accepted once. The code another process accepted just before is a
+// duplicate, given back (dup); any other used code is a guess (gs).
+func (g guarded) spend(f *store.User, p passed) (dup error, gs *guess) {
+	switch p.factor {
+	case FactorTOTP:
+		switch {
+		case p.step == f.LastStep:
+			return g.dupCode(), nil
+		case p.step < f.LastStep:
+			return nil, &guess{factor: FactorTOTP, detail: g.detail("replayed code"), err: g.deniedCode()}
+		}
+		f.LastStep = p.step
+	case FactorBackup:
+		if f.Backup.Hashes[p.backup] == nil {
+			if bytes.Equal(f.Backup.LastUsed, p.backupHash) {
+				return g.dupCode(), nil
+			}
+			return nil, &guess{factor: FactorBackup, detail: g.detail("wrong or used backup code"), err: g.deniedCode()}
+		}
+		f.Backup.Hashes[p.backup] = nil
+		f.Backup.LastUsed = p.backupHash
+	}
+	return nil, nil
+}
+
+// succeeded settles the count of a verified attempt on f: a full login
+// clears it, anything else gives the attempt back; and it stores the
+// password re-hashed with current parameters, if it was.
+func (s *Service) succeeded(g guarded, f *store.User, r reservation, p passed, res *LoginResult) {
+	if g.clears && !p.unchecked {
+		f.Failures = 0
+		f.LockedUntil = time.Time{}
+	} else {
+		r.release(f)
+	}
+	if p.newHash != "" {
+		f.PasswordHash = p.newHash
+		res.Rehashed = true
+	}
+}
+
+// auditLogin records a successful login; other operations audit their own
+// change.
+func (s *Service) auditLogin(tx store.Tx, g guarded, f *store.User, p passed) error {
+	if g.op != "" {
+		return nil
+	}
+	e := store.AuditEntry{Event: EvLoginOK, User: f.Name, Factor: p.factor}
+	if p.unchecked {
+		e.Detail = "code-only system login of a user without 2fa, allowed"
+	}
+	return s.audit(tx, e)
 }
 
 // sameFactors reports whether f still has the second factors u had when

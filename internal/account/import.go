@@ -51,29 +51,38 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 5000
 	}
+	valid, probs := s.validateImport(recs, probs)
+	valid, probs, conflict, err := s.dropExisting(valid, probs)
+	if err != nil {
+		return res, err
+	}
+	slices.SortFunc(probs, func(a, b importer.Problem) int { return a.Line - b.Line })
+	if len(probs) > 0 && !opt.SkipInvalid {
+		return res, importRefused(probs, conflict)
+	}
+	res.Skipped = probs
+	sealer, err := s.importSealer(valid)
+	if err != nil {
+		return res, err
+	}
+	prog := &importProgress{fn: opt.Progress, total: 2 * len(valid)}
+	users, err := s.hashImport(valid, sealer, opt.Workers, prog)
+	if err != nil {
+		return res, err
+	}
+	err = s.writeImport(&res, users, valid, sealer, opt.BatchSize, prog)
+	return res, err
+}
 
-	// Validate everything before any work.
+// validateImport checks every record on its own and against the ones before
+// it, with no database: the name (stored normalised, so two spellings of
+// one name are one user), the password or the hash. It returns the valid
+// records, with normalised names, and adds a problem for each other one.
+func (s *Service) validateImport(recs []importer.Record, probs []importer.Problem) ([]importer.Record, []importer.Problem) {
 	seen := make(map[string]int, len(recs))
 	valid := recs[:0:0]
-	conflict := false
 	for _, r := range recs {
-		var msg string
-		// Two spellings of one name (composed and decomposed, say) are one
-		// user, stored under the normalised name.
-		name, err := NormalizeName(r.Name)
-		if err != nil {
-			msg = err.Error()
-		} else if first, dup := seen[name]; dup {
-			msg = fmt.Sprintf("duplicate of line %d", first)
-		} else if r.Password != "" {
-			if err := secret.CheckPassword(r.Password); err != nil {
-				msg = err.Error()
-			} else if err := secret.CheckCommon(r.Password, r.Name, s.Issuer, "authctl"); err != nil {
-				msg = err.Error()
-			}
-		} else if err := secret.CheckHash(r.Hash); err != nil {
-			msg = "password_hash is not an argon2id PHC string or a bcrypt hash" + foreignHash(r.Hash)
-		}
+		name, msg := s.checkImportRecord(r, seen)
 		if msg != "" {
 			probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
 			continue
@@ -82,101 +91,134 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 		r.Name = name
 		valid = append(valid, r)
 	}
-	if len(valid) > 0 {
-		err := s.Store.View(func(tx store.Tx) error {
-			kept := valid[:0]
-			for _, r := range valid {
-				if tx.HasUser(r.Name) {
-					probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: "user already exists"})
-					conflict = true
-					continue
-				}
-				kept = append(kept, r)
+	return valid, probs
+}
+
+// checkImportRecord returns r's normalised name, or why r cannot be
+// imported. seen maps the names of the valid records before r to their
+// lines.
+func (s *Service) checkImportRecord(r importer.Record, seen map[string]int) (name, problem string) {
+	name, err := NormalizeName(r.Name)
+	if err != nil {
+		return "", err.Error()
+	}
+	if first, dup := seen[name]; dup {
+		return "", fmt.Sprintf("duplicate of line %d", first)
+	}
+	if r.Password == "" {
+		if err := secret.CheckHash(r.Hash); err != nil {
+			return "", "password_hash is not an argon2id PHC string or a bcrypt hash" + foreignHash(r.Hash)
+		}
+		return name, ""
+	}
+	if err := secret.CheckPassword(r.Password); err != nil {
+		return "", err.Error()
+	}
+	if err := secret.CheckCommon(r.Password, r.Name, s.Issuer, "authctl"); err != nil {
+		return "", err.Error()
+	}
+	return name, ""
+}
+
+// dropExisting removes the records whose user already exists and reports
+// them; conflict says whether there was one. No database yet means no user.
+func (s *Service) dropExisting(valid []importer.Record, probs []importer.Problem) (kept []importer.Record, _ []importer.Problem, conflict bool, _ error) {
+	if len(valid) == 0 {
+		return valid, probs, false, nil
+	}
+	err := s.Store.View(func(tx store.Tx) error {
+		kept = valid[:0]
+		for _, r := range valid {
+			if tx.HasUser(r.Name) {
+				probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: "user already exists"})
+				conflict = true
+				continue
 			}
-			valid = kept
-			return nil
-		})
-		if err != nil && !isNoDatabase(err) {
-			return res, err
+			kept = append(kept, r)
 		}
+		return nil
+	})
+	switch {
+	case isNoDatabase(err):
+		return valid, probs, false, nil
+	case err != nil:
+		return nil, nil, false, err
 	}
-	slices.SortFunc(probs, func(a, b importer.Problem) int { return a.Line - b.Line })
-	if len(probs) > 0 && !opt.SkipInvalid {
-		kind := apperr.Invalid
-		if conflict && !hasInvalid(probs) {
-			kind = apperr.Conflict
-		}
-		more := ""
-		switch n := len(probs) - 1; {
-		case n == 1:
-			more = " (and 1 more problem)"
-		case n > 1:
-			more = fmt.Sprintf(" (and %d more problems)", n)
-		}
-		hint := apperr.HintSkipInvalid
-		if probs[0].Hint != apperr.NoHint {
-			hint = probs[0].Hint
-		}
-		return res, apperr.NewHint(kind, hint, "", "%s%s; nothing was imported", probs[0], more)
-	}
-	res.Skipped = probs
+	return kept, probs, conflict, nil
+}
 
-	// Secrets from a totp_secret column are sealed with the key file, as
-	// enrolled ones are; the key is opened (or made) once.
-	var sealer *secret.Sealer
-	for _, r := range valid {
-		if r.TOTPSecret == "" {
-			continue
-		}
-		keyID := ""
-		if err := s.Store.View(func(tx store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil && !isNoDatabase(err) {
-			return res, err
-		}
-		var err error
-		if sealer, err = s.Keys.Open(keyID, true); err != nil {
-			return res, err
-		}
-		break
+// importRefused is the error of an import that imports nothing: the first
+// problem, sorted by line, and how many more there are. It is a conflict
+// when every problem is a user that exists.
+func importRefused(probs []importer.Problem, conflict bool) error {
+	kind := apperr.Invalid
+	if conflict && !hasInvalid(probs) {
+		kind = apperr.Conflict
 	}
+	more := ""
+	switch n := len(probs) - 1; {
+	case n == 1:
+		more = " (and 1 more problem)"
+	case n > 1:
+		more = fmt.Sprintf(" (and %d more problems)", n)
+	}
+	hint := apperr.HintSkipInvalid
+	if probs[0].Hint != apperr.NoHint {
+		hint = probs[0].Hint
+	}
+	return apperr.NewHint(kind, hint, "", "%s%s; nothing was imported", probs[0], more)
+}
 
-	// Hash plain passwords on every core.
+// importSealer opens (or makes) the key file once when a record brings a
+// TOTP secret, which is sealed as enrolled ones are; nil when none does.
+func (s *Service) importSealer(valid []importer.Record) (*secret.Sealer, error) {
+	if !slices.ContainsFunc(valid, func(r importer.Record) bool { return r.TOTPSecret != "" }) {
+		return nil, nil
+	}
+	keyID := ""
+	if err := s.Store.View(func(tx store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil && !isNoDatabase(err) {
+		return nil, err
+	}
+	return s.Keys.Open(keyID, true)
+}
+
+// importProgress counts the steps of an import, hashing then writing each
+// user, for ImportOptions.Progress; it is called from every worker.
+type importProgress struct {
+	fn    func(done, total int)
+	total int
+	done  atomic.Int64
+}
+
+func (p *importProgress) step(n int) {
+	for range n {
+		if p.fn != nil {
+			p.fn(int(p.done.Add(1)), p.total)
+		}
+	}
+}
+
+// hashImport builds the user records of valid, in the same order, hashing
+// plain passwords on workers goroutines with no lock held.
+func (s *Service) hashImport(valid []importer.Record, sealer *secret.Sealer, workers int, prog *importProgress) ([]*store.User, error) {
 	users := make([]*store.User, len(valid))
 	now := s.now()
-	var done atomic.Int64
-	total := len(valid)
-	progress := func() {
-		if opt.Progress != nil {
-			opt.Progress(int(done.Add(1)), 2*total)
-		}
-	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var firstErr error
 	var errOnce sync.Once
-	for w := 0; w < opt.Workers; w++ {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				r := valid[i]
-				hash := r.Hash
-				if r.Password != "" {
-					h, err := s.Hasher.Hash(r.Password)
-					if err != nil {
-						errOnce.Do(func() { firstErr = err })
-						continue
-					}
-					hash = h
-				}
-				u := &store.User{Name: r.Name, PasswordHash: hash, CreatedAt: now, PasswordAt: now}
-				if r.TOTPSecret != "" {
-					if err := s.importSecret(u, sealer, r.TOTPSecret, now); err != nil {
-						errOnce.Do(func() { firstErr = err })
-						continue
-					}
+				u, err := s.importUser(valid[i], sealer, now)
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					continue
 				}
 				users[i] = u
-				progress()
+				prog.step(1)
 			}
 		}()
 	}
@@ -185,36 +227,51 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 	}
 	close(jobs)
 	wg.Wait()
-	if firstErr != nil {
-		return res, firstErr
-	}
+	return users, firstErr
+}
 
-	// Write in name order (sequential B+tree inserts), in short batches.
+// importUser is the new user of record r: its password hashed (or its hash
+// as given) and its TOTP secret sealed, if it has one.
+func (s *Service) importUser(r importer.Record, sealer *secret.Sealer, now time.Time) (*store.User, error) {
+	hash := r.Hash
+	if r.Password != "" {
+		h, err := s.Hasher.Hash(r.Password)
+		if err != nil {
+			return nil, err
+		}
+		hash = h
+	}
+	u := &store.User{Name: r.Name, PasswordHash: hash, CreatedAt: now, PasswordAt: now}
+	if r.TOTPSecret != "" {
+		if err := s.importSecret(u, sealer, r.TOTPSecret, now); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// writeImport writes users in name order (sequential B+tree inserts), in
+// short transactions of batchSize users, and counts them in res. A name
+// taken by another process since validation is skipped and reported.
+func (s *Service) writeImport(res *ImportResult, users []*store.User, valid []importer.Record, sealer *secret.Sealer, batchSize int, prog *importProgress) error {
 	slices.SortFunc(users, func(a, b *store.User) int { return strings.Compare(a.Name, b.Name) })
 	lineOf := make(map[string]int, len(valid))
 	plain := make(map[string]bool, len(valid))
 	for _, r := range valid {
 		lineOf[r.Name], plain[r.Name] = r.Line, r.Password != ""
 	}
-	for start := 0; start < len(users); start += opt.BatchSize {
-		batch := users[start:min(start+opt.BatchSize, len(users))]
-		written, hashed := 0, 0
+	for start := 0; start < len(users); start += batchSize {
+		batch := users[start:min(start+batchSize, len(users))]
+		var written, hashed int
+		var taken []importer.Problem
 		err := s.Store.Update(func(tx store.Tx) error {
-			written, hashed = 0, 0
-			if sealer != nil {
-				switch id := tx.KeyID(); {
-				case id == "":
-					if err := tx.SetKeyID(sealer.ID()); err != nil {
-						return err
-					}
-				case id != sealer.ID():
-					return apperr.New(apperr.Env, "the key file changed during the import (key rotated?); nothing more was imported")
-				}
+			written, hashed, taken = 0, 0, nil
+			if err := useImportKey(tx, sealer); err != nil {
+				return err
 			}
 			for _, u := range batch {
 				if tx.HasUser(u.Name) {
-					// Added by another process since validation.
-					res.Skipped = append(res.Skipped, importer.Problem{Line: lineOf[u.Name], Name: u.Name, Err: "user already exists"})
+					taken = append(taken, importer.Problem{Line: lineOf[u.Name], Name: u.Name, Err: "user already exists"})
 					continue
 				}
 				if err := tx.PutUser(u); err != nil {
@@ -228,16 +285,30 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 			return s.audit(tx, store.AuditEntry{Event: EvUserImport, Detail: fmt.Sprintf("%d %s", written, map[bool]string{true: "user", false: "users"}[written == 1])})
 		})
 		if err != nil {
-			return res, fmt.Errorf("after %d users were imported: %w", res.Imported, err)
+			return fmt.Errorf("after %d users were imported: %w", res.Imported, err)
 		}
+		res.Skipped = append(res.Skipped, taken...)
 		res.Imported += written
 		res.Hashed += hashed
 		res.FromHash += written - hashed
-		for range batch {
-			progress()
-		}
+		prog.step(len(batch))
 	}
-	return res, nil
+	return nil
+}
+
+// useImportKey records the key of the imported secrets in a database that
+// has none yet, and refuses a database whose key changed meanwhile.
+func useImportKey(tx store.Tx, sealer *secret.Sealer) error {
+	if sealer == nil {
+		return nil
+	}
+	switch id := tx.KeyID(); {
+	case id == "":
+		return tx.SetKeyID(sealer.ID())
+	case id != sealer.ID():
+		return apperr.New(apperr.Env, "the key file changed during the import (key rotated?); nothing more was imported")
+	}
+	return nil
 }
 
 // importSecret turns 2FA on for a new user u with an imported base32

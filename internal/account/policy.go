@@ -41,7 +41,7 @@ func (p Policy) MinTimeFor(n int) time.Duration {
 }
 
 // Validate refuses a policy under which 100 consecutive failures fit in a
-// day (SECURITY.md).
+// day (NIST SP 800-63B §5.2.2; docs/security.md, Throttling).
 func (p Policy) Validate() error {
 	switch {
 	case p.Threshold < 1 || p.Threshold > 100:

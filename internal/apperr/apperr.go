@@ -109,21 +109,6 @@ const (
 	HintRegen               // backup codes run low: make new ones
 )
 
-// WithHint returns err with hint h about subject, keeping its kind and
-// message.
-func WithHint(err error, h Hint, subject string) error {
-	var e *Error
-	if !errors.As(err, &e) {
-		e = &Error{Kind: Internal, Err: err}
-	}
-	c := *e
-	c.Hint, c.Subject = h, subject
-	if c.Err == nil {
-		c.Err = e.Err
-	}
-	return &c
-}
-
 // HintOf returns the hint of the outermost *Error in err's chain.
 func HintOf(err error) (Hint, string) {
 	var e *Error

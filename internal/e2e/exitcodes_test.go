@@ -51,7 +51,11 @@ func TestExitCodes(t *testing.T) {
 		{"unused backup code", pw + "\n", []string{"login", "alice", "--password-stdin", "--code", "abcde-fghjk"}, 1, "invalid or already used code", true},
 
 		{"unknown flag", "", []string{"user", "list", "--bogus"}, 2, "unknown flag: --bogus", false},
-		{"unknown command", "", []string{"user", "frobnicate"}, 2, "authctl user", false},
+		{"unknown command", "", []string{"user", "frobnicate"}, 2, `unknown command "frobnicate" for "authctl user" (see "authctl user --help")`, false},
+		{"unknown 2fa command", "", []string{"2fa", "frobnicate"}, 2, `unknown command "frobnicate" for "authctl 2fa"`, false},
+		{"misspelt command", pw + "\n", []string{"user", "ad", "carl", "--password-stdin"}, 2, `unknown command "ad" for "authctl user"; did you mean "add"?`, false},
+		{"remove is not a command", "", []string{"user", "remove", "bob", "--yes"}, 2, `unknown command "remove" for "authctl user"; did you mean "delete"?`, false},
+		{"rm is not a command", "", []string{"user", "rm", "bob", "--yes"}, 2, `did you mean "delete"?`, false},
 		{"bad -o", "", []string{"user", "list", "-o", "yaml"}, 2, `invalid output format "yaml"`, false},
 		{"missing argument", "", []string{"user", "show"}, 2, "one user name", false},
 		{"name with space", pw + "\n", []string{"user", "add", "carl smith", "--password-stdin"}, 2, "whitespace", false},

@@ -11,11 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -35,11 +37,12 @@ const ptyTimeout = 20 * time.Second
 // pseudo-terminal, driven as expect(1) drives a program: wait for some
 // text, type a line.
 type ptyProc struct {
-	t    testing.TB
-	args []string
-	cmd  *exec.Cmd
-	ptmx *os.File // our side of the terminal: the screen and the keyboard
-	tty  *os.File // the process's side, held open so its modes outlive the process
+	t          testing.TB
+	args       []string
+	cols, rows int
+	cmd        *exec.Cmd
+	ptmx       *os.File // our side of the terminal: the screen and the keyboard
+	tty        *os.File // the process's side, held open so its modes outlive the process
 
 	mu   sync.Mutex
 	out  []byte // everything the terminal showed
@@ -73,7 +76,7 @@ func (e *env) startPTY(t testing.TB, cols, rows uint16, args ...string) *ptyProc
 		t.Fatal(err)
 	}
 	p := &ptyProc{
-		t: t, args: args, ptmx: ptmx, tty: tty,
+		t: t, args: args, cols: int(cols), rows: int(rows), ptmx: ptmx, tty: tty,
 		more: make(chan struct{}, 1), eof: make(chan struct{}), exited: make(chan struct{}),
 	}
 	p.cmd = exec.Command(bin, args...)
@@ -154,6 +157,16 @@ func (p *ptyProc) transcript() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return strings.ReplaceAll(string(p.out), "\r\n", "\n")
+}
+
+// screen is what the terminal shows now: everything it was sent, applied
+// to a model of a cols x rows terminal (see vt).
+func (p *ptyProc) screen() *vt {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := newVT(p.cols, p.rows)
+	s.write(p.out)
+	return s
 }
 
 // expect waits until sub appears in the output after the previous match
@@ -416,45 +429,30 @@ func TestPTYUserAddAndLogin(t *testing.T) {
 	e.must(3, "", "user", "show", "bob")
 }
 
-// groupedSecretRE is the secret for manual entry: base32 in groups of four.
-var groupedSecretRE = regexp.MustCompile(`^[A-Z2-7]{4}( [A-Z2-7]{1,4})*$`)
-
 // enrollment is what the interactive `2fa enable` showed.
 type enrollment struct {
-	secret string   // from the "key:" line, spaces removed
-	qr     string   // the screen from the QR heading to the manual details (LF line ends)
+	secret string   // the key for typing by hand, read off the screen
+	first  *vt      // the screen at the prompt for the first code
 	codes  []string // the backup codes
 	screen string   // the whole transcript
 }
 
-// enrollPrompt asks for the first code at the interactive `2fa enable`.
-const enrollPrompt = "Enter the 6-digit code from the app: "
+// enrollPromptEnd ends both prompts for the first code: the one beside the
+// QR code ("Code from the app: ") and the one under it, where the code is
+// drawn above the details ("Enter the 6-digit code from the app: ").
+const enrollPromptEnd = "from the app: "
 
 // ptyStartEnroll starts the interactive `2fa enable NAME extra...` at a
-// cols x rows terminal, types the password and reads what is shown, up to
-// the prompt for the first code.
+// cols x rows terminal, types the password and reads what the screen
+// shows at the prompt for the first code: the key for typing by hand, and
+// the details beside it.
 func (e *env) ptyStartEnroll(t testing.TB, cols, rows uint16, name, pw string, extra ...string) (*ptyProc, enrollment) {
 	t.Helper()
 	p := e.startPTY(t, cols, rows, append([]string{"2fa", "enable", name}, extra...)...)
 	p.password("Password for "+name+": ", pw)
-	p.expect("Can't scan the QR code below? Enter these details by hand:\n")
-	var en enrollment
-	if got := p.expectLine("  issuer:  "); got != "authctl" {
-		t.Errorf("issuer shown for manual entry: %q", got)
-	}
-	if got := p.expectLine("  account: "); got != name {
-		t.Errorf("account shown for manual entry: %q", got)
-	}
-	grouped := p.expectLine("  key:     ")
-	if !groupedSecretRE.MatchString(grouped) {
-		t.Fatalf("key for manual entry %q is not base32 in groups of four", grouped)
-	}
-	en.secret = strings.ReplaceAll(grouped, " ", "")
-	checkSecret(t, en.secret)
-	p.expect("Scan this QR code with your authenticator app:\n")
-	// The code is drawn last, right above the prompt.
-	en.qr = strings.TrimSuffix(p.expect(enrollPrompt), enrollPrompt)
-	en.screen = p.transcript()
+	p.expect(enrollPromptEnd)
+	en := enrollment{first: p.screen(), screen: p.transcript()}
+	en.secret = manualEntryOnScreen(t, en.first, name)
 	return p, en
 }
 
@@ -468,8 +466,10 @@ func (e *env) ptyEnroll(t testing.TB, cols, rows uint16, name, pw string, wrongF
 	app := &authenticator{t: t, secret: en.secret}
 	if wrongFirst {
 		p.sendLine(wrongCode(t, en.secret))
-		p.expect("wrong code; check the time on the device and enter the current code. Try again (2 left).\n")
-		p.expect(enrollPrompt)
+		p.expect(enrollPromptEnd)
+		if sc := p.screen(); !strings.Contains(screenText(sc), wrongCodeMsg(2)) {
+			t.Errorf("no %q on the screen after a wrong code:\n%s", wrongCodeMsg(2), sc)
+		}
 	}
 	p.sendLine(app.next())
 	p.expect("Two-factor authentication is on for " + name + ".\n")
@@ -480,6 +480,86 @@ func (e *env) ptyEnroll(t testing.TB, cols, rows uint16, name, pw string, wrongF
 	en.screen = p.transcript()
 	en.codes = backupCodesOnScreen(t, en.screen)
 	return en, app
+}
+
+// wrongCodeMsg is what the enrollment screen says after a wrong code, with
+// left tries left.
+func wrongCodeMsg(left int) string {
+	return fmt.Sprintf("wrong code; check the time on the device and enter the current code. Try again (%d left).", left)
+}
+
+// groupedSecretRE is the key for typing by hand: base32 in groups of four.
+var groupedSecretRE = regexp.MustCompile(`^[A-Z2-7]{4}( [A-Z2-7]{1,4})*$`)
+
+// manualEntryOnScreen reads the details for typing the key by hand off the
+// screen, checks the issuer, the account (name) and the type, and returns
+// the key without its spaces.
+func manualEntryOnScreen(t testing.TB, sc *vt, name string) string {
+	t.Helper()
+	d := labelledOnScreen(sc, "issuer", "account", "key", "type")
+	if got := strings.Join(d["issuer"], " "); got != "authctl" {
+		t.Errorf("issuer shown for manual entry: %q; screen:\n%s", got, sc)
+	}
+	// A long name is cut into pieces, one under the other.
+	if got := strings.Join(d["account"], ""); got != name {
+		t.Errorf("account shown for manual entry: %q, want %q; screen:\n%s", got, name, sc)
+	}
+	if got := strings.Join(d["type"], " "); got != "time-based, 6 digits, SHA1, 30 s" {
+		t.Errorf("type shown for manual entry: %q; screen:\n%s", got, sc)
+	}
+	grouped := strings.Join(d["key"], " ")
+	if !groupedSecretRE.MatchString(grouped) {
+		t.Fatalf("key for manual entry %q is not base32 in groups of four; screen:\n%s", grouped, sc)
+	}
+	secret := strings.ReplaceAll(grouped, " ", "")
+	checkSecret(t, secret)
+	return secret
+}
+
+// labelledOnScreen finds each "label:" on the screen and returns its value
+// as the lines it takes: the text after the label, then the text in the
+// same columns of the lines under it, as long as nothing stands under the
+// label.
+func labelledOnScreen(sc *vt, labels ...string) map[string][]string {
+	rows := sc.lines()
+	found := map[string][]string{}
+	for y, row := range rows {
+		r := []rune(row)
+		for _, label := range labels {
+			li := strings.Index(row, " "+label+":")
+			if li < 0 {
+				continue
+			}
+			li = utf8.RuneCountInString(row[:li+1])
+			vi := li + utf8.RuneCountInString(label) + 1
+			for vi < len(r) && r[vi] == ' ' {
+				vi++
+			}
+			vals := []string{string(r[vi:])}
+			for _, next := range rows[y+1:] {
+				n := []rune(next)
+				if len(n) <= vi || strings.TrimSpace(string(n[li:vi])) != "" {
+					break
+				}
+				vals = append(vals, string(n[vi:]))
+			}
+			found[label] = vals
+		}
+	}
+	return found
+}
+
+// screenText is the text on the screen with the QR code taken off the
+// start of each line and the lines joined with spaces: a message wrapped
+// at spaces reads as it was written, one cut inside a word does not.
+func screenText(sc *vt) string {
+	var parts []string
+	for _, row := range sc.lines() {
+		if t := strings.TrimLeft(row, " █▀▄"); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 var backupLineRE = regexp.MustCompile(`(?m)^  ([a-z0-9]{5}-[a-z0-9]{5})$`)
@@ -527,8 +607,8 @@ func TestPTYTwoFactorJourney(t *testing.T) {
 	// The password, the QR code and the key, a mistyped code, the right
 	// one, the backup codes.
 	en, app := e.ptyEnroll(t, 80, 24, "alice", pw, true)
-	if !strings.ContainsAny(en.qr, "█▀▄") {
-		t.Errorf("no half-block QR code drawn:\n%s", en.qr)
+	if !strings.ContainsAny(en.first.String(), "█▀▄") {
+		t.Errorf("no half-block QR code drawn:\n%s", en.first)
 	}
 	codes := en.codes
 	st := decodeJSON[statusJSON](t, e.must(0, "", "2fa", "status", "alice", "-o", "json").stdout)
@@ -591,6 +671,117 @@ func TestPTYTwoFactorJourney(t *testing.T) {
 	}
 }
 
+// The enrollment screen at a real 80x24 terminal: the QR code, the key for
+// typing by hand and the prompt are all in view at once, and stay in view
+// after each wrong code, which is said beside the code; nothing is wrapped
+// by the terminal. "In view" is the model's screen (screen_test.go): the
+// whole drawing, quiet zone included, is on it and scans, with the key
+// read off the same screen. Ctrl-D then ends the prompt's line before the
+// message. TERM=dumb cannot clear the screen: the reason and a new prompt
+// go under the code, which for a short name still leaves it all in view
+// after one wrong code.
+func TestPTYEnrollScreenAt80x24(t *testing.T) {
+	t.Parallel()
+	needZbarimg(t)
+	const pw = "correct horse battery"
+	for _, tt := range []struct {
+		name, user    string
+		env           []string
+		tries         int // wrong codes the screen stays whole after
+		width, height int // the drawing in colours; 0 for a plain one
+		scans         []theme
+		right         bool // end with the right code, else with Ctrl-D
+	}{
+		{name: "short name", user: "alice", tries: 2, width: 41, height: 21, scans: bothThemes},
+		{name: "56-byte name", user: longestName, tries: 2, width: 45, height: 23, scans: bothThemes, right: true},
+		{name: "NO_COLOR", user: "alice", env: []string{"NO_COLOR=1"}, tries: 2, scans: []theme{darkTheme}},
+		{name: "TERM=dumb", user: "alice", env: []string{"TERM=dumb"}, tries: 1, scans: []theme{darkTheme}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.setenv(tt.env...)
+			e.addUser(tt.user, pw)
+			p, en := e.ptyStartEnroll(t, 80, 24, tt.user, pw)
+			check := func(sc *vt, msg string) {
+				t.Helper()
+				checkEnrollScreen(t, sc)
+				if got := manualEntryOnScreen(t, sc, tt.user); got != en.secret {
+					t.Errorf("the key on the screen changed from %s to %s", en.secret, got)
+				}
+				if x0, y0, x1, y1, ok := sc.paintedBox(); tt.width != 0 && (!ok || x1-x0 != tt.width || y1-y0 != tt.height) {
+					t.Errorf("the drawing on the screen is %dx%d cells, want %dx%d:\n%s", x1-x0, y1-y0, tt.width, tt.height, sc)
+				}
+				// Plain "half" draws the quiet zone in the foreground: its
+				// top line, over the finder patterns, is on the screen.
+				if tt.width == 0 && !slices.ContainsFunc(sc.lines(), func(l string) bool { return strings.HasPrefix(l, strings.Repeat("█", 41)) }) {
+					t.Errorf("the top of the code is not on the screen:\n%s", sc)
+				}
+				checkScans(t, sc, tt.user, en.secret, tt.scans, nil)
+				if msg != "" && !strings.Contains(screenText(sc), msg) {
+					t.Errorf("%q is not on the screen, or not whole:\n%s", msg, sc)
+				}
+			}
+			t.Logf("80x24, at the prompt for the first code:\n%s", en.first)
+			check(en.first, "")
+			for try := 1; try <= tt.tries; try++ {
+				p.sendLine(wrongCode(t, en.secret))
+				p.expect(enrollPromptEnd)
+				sc := p.screen()
+				t.Logf("80x24, after wrong code %d:\n%s", try, sc)
+				check(sc, wrongCodeMsg(codeTries-try))
+			}
+			if tt.right {
+				// The last words, and the backup codes, fit too.
+				p.sendLine((&authenticator{t: t, secret: en.secret}).next())
+				p.mustExit(0)
+				sc := p.screen()
+				t.Logf("80x24, at the end:\n%s", sc)
+				if sc.wraps > 0 || len(sc.unknown) > 0 || !strings.Contains(screenText(sc), "Two-factor authentication is on for "+tt.user+".") {
+					t.Errorf("the end of the enrollment, within 80 columns:\n%s", sc)
+				}
+				return
+			}
+			p.send("\x04")
+			p.mustExit(2)
+			sc := p.screen()
+			if !slices.Contains(sc.lines(), "authctl: input closed at the prompt; nothing was changed") || sc.wraps > 0 {
+				t.Errorf("after Ctrl-D at the code prompt the message is not a line of its own:\n%s", sc)
+			}
+			want2FAOff(t, e, tt.user)
+		})
+	}
+}
+
+// codeTries is how many codes a person may type at enrollment.
+const codeTries = 3
+
+// Three wrong codes at enrollment: the reason for the last one, then one
+// line saying 2FA stays off, both within 80 columns.
+func TestPTYEnrollThreeWrongCodes(t *testing.T) {
+	t.Parallel()
+	const pw = "correct horse battery"
+	e := newEnv(t)
+	e.addUser("alice", pw)
+	p, en := e.ptyStartEnroll(t, 80, 24, "alice", pw)
+	for try := 1; try < codeTries; try++ {
+		p.sendLine(wrongCode(t, en.secret))
+		p.expect(enrollPromptEnd)
+	}
+	p.sendLine(wrongCode(t, en.secret))
+	p.mustExit(1)
+	sc := p.screen()
+	lines := sc.lines()
+	want := []string{
+		"wrong code; check the time on the device and enter the current code.",
+		"authctl: 2fa was not enabled after 3 tries; run the same command to start again",
+	}
+	if i := slices.Index(lines, want[0]); sc.wraps > 0 || i < 0 || i+1 == len(lines) || lines[i+1] != want[1] {
+		t.Errorf("after the last wrong code, want the lines %q; screen:\n%s", want, sc)
+	}
+	want2FAOff(t, e, "alice")
+}
+
 // Ctrl-C at any prompt ends authctl with exit 130, the terminal echoing
 // again and nothing changed; Ctrl-D (end of input) at a prompt is a clear
 // usage error, also with the terminal restored.
@@ -640,7 +831,7 @@ func TestPTYInterruptAndEOF(t *testing.T) {
 			name: "ctrl-c at the 2fa enable code", setup: func(e *env) { e.addUser("carol", pw) },
 			args:   []string{"2fa", "enable", "carol"},
 			before: []string{"Password for carol: "},
-			prompt: enrollPrompt, key: ctrlC, code: 130, msg: interrupted,
+			prompt: enrollPromptEnd, key: ctrlC, code: 130, msg: interrupted,
 			check: func(t *testing.T, e *env) { want2FAOff(t, e, "carol") },
 		},
 		{
@@ -682,8 +873,14 @@ func TestPTYInterruptAndEOF(t *testing.T) {
 			name: "ctrl-d at the 2fa enable code", setup: func(e *env) { e.addUser("carol", pw) },
 			args:   []string{"2fa", "enable", "carol"},
 			before: []string{"Password for carol: "},
-			prompt: enrollPrompt, key: ctrlD, code: 2, msg: closed,
+			prompt: enrollPromptEnd, key: ctrlD, code: 2, msg: closed,
 			check: func(t *testing.T, e *env) { want2FAOff(t, e, "carol") },
+		},
+		{
+			name: "ctrl-d at a question", setup: func(e *env) { e.addUser("carol", pw) },
+			args:   []string{"user", "delete", "carol"},
+			prompt: "[y/N] ", key: ctrlD, code: 2, msg: closed,
+			check: func(t *testing.T, e *env) { e.must(0, "", "user", "show", "carol") },
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -705,6 +902,12 @@ func TestPTYInterruptAndEOF(t *testing.T) {
 			p.send(tt.key)
 			p.expect(tt.msg)
 			p.mustExit(tt.code) // also checks that echo is back on
+			// The prompt's line was ended: the message starts a line of
+			// its own.
+			sc := p.screen()
+			if !slices.Contains(sc.lines(), strings.TrimSuffix(tt.msg, "\n")) {
+				t.Errorf("%q is not a line of its own on the screen:\n%s", tt.msg, sc)
+			}
 			p.noSecretOnScreen(pw)
 			if tt.check != nil {
 				tt.check(t, e)

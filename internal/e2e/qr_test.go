@@ -4,156 +4,35 @@ package e2e
 
 import (
 	"bytes"
-	"image"
-	"image/color"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
 
 // The QR code that `2fa enable` draws in the terminal is what a phone
-// scans: here it is cut out of the terminal transcript, painted into a PNG
-// the way the terminal shows it, and read back with zbarimg, an
-// independent decoder. It must give the otpauth URI of the secret shown for
-// manual entry. (Linux only, as the terminal driver in pty_test.go.)
+// scans: here the terminal's screen at the prompt for the first code (the
+// model in screen_test.go) is painted into a PNG the way the terminal shows
+// it, on a dark and on a light theme, the text beside the code included,
+// and read back with zbarimg, an independent decoder. It must give the
+// otpauth URI of the key shown on the same screen for typing by hand.
+// (Linux only, as the terminal driver in pty_test.go.)
 
-// Pixels of one QR module in the images given to zbarimg, and the margin,
-// in modules, of terminal background around the drawing.
+// Names at the edges of the sizes docs/enrolling.md gives for the default
+// issuer: the QR code leaves out the default parameters, so the otpauth
+// URI is 78 bytes and the name. Up to 28 bytes it fits a version 5 code
+// (37 modules, 41x21 cells with the 2-module quiet zone); up to 134 bytes
+// in all, a version 6 code (41 modules, 45x23 cells). One byte more, and
+// the code grows to 49x25, more than 24 lines. A name of letters, digits
+// and "-._~" is its own size in the URI; any other byte takes three (the
+// "@" is %40, RFC 3986).
 const (
-	modulePx     = 8
-	marginModule = 6
+	longestV5Name = "abcdefghijklmnopqrstuvwxyz12"
+	longestName   = "grace.brewster.murray.hopper_1906-navy.reserve.example~a" // 56 bytes
+	longestAtName = "margaret.hamilton@apollo-guidance-computer.mit.example"   // 54 bytes, 56 in the URI
 )
-
-// grid is a QR code as read off the screen: dark[y][x] for each module.
-type grid [][]bool
-
-// halfBlocks reads the half-block drawing in lines: each character cell is
-// one module wide and two high, its upper and lower halves painted in the
-// terminal's foreground colour or left in its background. fgDark says the
-// foreground is the dark colour (half-invert, for light terminals).
-func halfBlocks(t testing.TB, lines []string, fgDark bool) grid {
-	t.Helper()
-	var g grid
-	for _, l := range lines {
-		top, bottom := make([]bool, 0, len(l)), make([]bool, 0, len(l))
-		for _, r := range l {
-			var upper, lower bool // painted in the foreground colour
-			switch r {
-			case '█':
-				upper, lower = true, true
-			case '▀':
-				upper = true
-			case '▄':
-				lower = true
-			case ' ':
-			default:
-				t.Fatalf("unexpected %q in the half-block QR code line %q", r, l)
-			}
-			// Dark where painted on a dark-foreground terminal, and where
-			// left unpainted on a light-foreground one.
-			top, bottom = append(top, upper == fgDark), append(bottom, lower == fgDark)
-		}
-		g = append(g, top, bottom)
-	}
-	return g
-}
-
-// ansiCell is one module of --qr-mode ansi: two spaces on a black (40) or
-// white (47) background, then a reset.
-var ansiCell = regexp.MustCompile(`^\x1b\[(40|47)m  \x1b\[0m`)
-
-// ansiBlocks reads the --qr-mode ansi drawing: every module is painted
-// with its own background colour, two columns wide and one line high.
-func ansiBlocks(t testing.TB, lines []string) grid {
-	t.Helper()
-	var g grid
-	for _, l := range lines {
-		var row []bool
-		for rest := l; rest != ""; {
-			m := ansiCell.FindStringSubmatch(rest)
-			if m == nil {
-				t.Fatalf("unexpected %q in the ANSI QR code line %q", rest, l)
-			}
-			row = append(row, m[1] == "40")
-			rest = rest[len(m[0]):]
-		}
-		g = append(g, row)
-	}
-	return g
-}
-
-// qrLines cuts the drawing out of the screen between the heading and the
-// manual details: the lines, after the blank one under the heading, up to
-// the next blank line. Every one must be made of the mode's cells only.
-func qrLines(t testing.TB, screen string, isCell func(string) bool) []string {
-	t.Helper()
-	lines := strings.Split(screen, "\n")
-	i := 0
-	for i < len(lines) && lines[i] == "" {
-		i++
-	}
-	j := i
-	for j < len(lines) && lines[j] != "" {
-		j++
-	}
-	qr := lines[i:j]
-	if len(qr) == 0 || j >= len(lines)-1 {
-		t.Fatalf("no QR code between the heading and the manual details:\n%s", screen)
-	}
-	for _, l := range qr {
-		if !isCell(l) {
-			t.Fatalf("line %q of the QR code is not made of QR cells:\n%s", l, screen)
-		}
-	}
-	return qr
-}
-
-var halfLineRE = regexp.MustCompile(`^[ █▀▄]+$`)
-var ansiLineRE = regexp.MustCompile(`^(\x1b\[(40|47)m  \x1b\[0m)+$`)
-
-// writePNG paints g into a PNG of modulePx pixels a module, with a margin
-// of the terminal background around it (darkBG: a dark terminal).
-func writePNG(t testing.TB, g grid, darkBG bool, path string) {
-	t.Helper()
-	w := 0
-	for _, row := range g {
-		w = max(w, len(row))
-	}
-	const m = marginModule
-	img := image.NewGray(image.Rect(0, 0, (w+2*m)*modulePx, (len(g)+2*m)*modulePx))
-	shade := func(dark bool) color.Gray {
-		if dark {
-			return color.Gray{Y: 0}
-		}
-		return color.Gray{Y: 255}
-	}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			img.SetGray(x, y, shade(darkBG))
-		}
-	}
-	for my, row := range g {
-		for mx, dark := range row {
-			for y := 0; y < modulePx; y++ {
-				for x := 0; x < modulePx; x++ {
-					img.SetGray((mx+m)*modulePx+x, (my+m)*modulePx+y, shade(dark))
-				}
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // needZbarimg returns the path of zbarimg. Without it the QR tests skip,
 // except in CI (CI=true), where a missing decoder must not pass unnoticed.
@@ -173,7 +52,7 @@ func needZbarimg(t testing.TB) string {
 // finds none (it exits 4 then).
 func zbar(t testing.TB, zbarimg, path string) (text string, ok bool) {
 	t.Helper()
-	out, err := exec.Command(zbarimg, "--raw", "-q", path).Output()
+	out, err := exec.Command(zbarimg, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", path).Output()
 	if ee, isExit := err.(*exec.ExitError); isExit && ee.ExitCode() == 4 {
 		return "", false
 	}
@@ -183,137 +62,191 @@ func zbar(t testing.TB, zbarimg, path string) (text string, ok bool) {
 	return strings.TrimSuffix(string(out), "\n"), true
 }
 
+// zbarScreen paints sc on th into a PNG in dir and returns what zbarimg
+// reads in it.
+func zbarScreen(t testing.TB, zbarimg string, sc *vt, th theme, dir string) (text string, ok bool, path string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, sc.image(th)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.CreateTemp(dir, "screen-"+th.name+"-*.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	text, ok = zbar(t, zbarimg, f.Name())
+	return text, ok, f.Name()
+}
+
+// checkEnrollScreen checks the screen at a prompt for a code at enrollment:
+// nothing the model does not know, no line wrapped by the terminal (every
+// message fits the width, no word is cut), and the prompt on the last line
+// with text.
+func checkEnrollScreen(t testing.TB, sc *vt) {
+	t.Helper()
+	if len(sc.unknown) > 0 {
+		t.Errorf("the screen model does not know %q", sc.unknown)
+	}
+	if sc.wraps > 0 {
+		t.Errorf("%d lines went past column %d and were wrapped by the terminal:\n%s", sc.wraps, sc.cols, sc)
+	}
+	lines := sc.lines()
+	last := ""
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			last = l
+		}
+	}
+	if !strings.HasSuffix(last, strings.TrimSpace(enrollPromptEnd)) {
+		t.Errorf("the prompt is not on the last line with text, %q:\n%s", last, sc)
+	}
+}
+
+// checkScans decodes the screen on each theme of scans, where it must give
+// the otpauth URI of secret, and on each of notOn, where the drawing is
+// inverted and must not scan (zbarimg does not try inverted codes unless
+// told to): the colours follow the mode.
+func checkScans(t testing.TB, sc *vt, user, secret string, scans, notOn []theme) (uri string) {
+	t.Helper()
+	zbarimg := needZbarimg(t)
+	dir := t.TempDir()
+	for _, th := range scans {
+		got, ok, path := zbarScreen(t, zbarimg, sc, th, dir)
+		if !ok {
+			t.Fatalf("zbarimg finds no QR code on the screen on a %s theme (image %s):\n%s", th.name, path, sc)
+		}
+		checkQRURI(t, got, "authctl", user, secret)
+		if uri != "" && got != uri {
+			t.Errorf("the screen reads %q on one theme and %q on the other", uri, got)
+		}
+		uri = got
+	}
+	for _, th := range notOn {
+		if got, ok, path := zbarScreen(t, zbarimg, sc, th, dir); ok {
+			t.Errorf("the drawing also scans on a %s theme (%q, image %s): the colours do not follow the mode", th.name, got, path)
+		}
+	}
+	return uri
+}
+
+var bothThemes = []theme{darkTheme, lightTheme}
+
 func TestQRCodeOnTheTerminalDecodes(t *testing.T) {
 	t.Parallel()
-	zbarimg := needZbarimg(t)
+	needZbarimg(t)
 	const pw = "correct horse battery"
 
 	for _, tt := range []struct {
 		name       string
-		mode       string
 		user       string
+		env, args  []string
 		cols, rows uint16
-		fitsVT100  bool // the drawing fits an 80x24 terminal
-		read       func(t testing.TB, lines []string) grid
-		isLine     func(string) bool
-		// backgrounds the drawing must scan on: the terminal theme the
-		// mode is for, or both for ansi, which paints every module
-		darkBG []bool
+		// the drawing in explicit colours, quiet zone included, in
+		// columns and lines, entirely on the screen; 0 for a plain one
+		width, height int
+		scans, notOn  []theme
+		png           bool
 	}{
 		{
-			name: "half", mode: "half", user: "alice", cols: 80, rows: 24, fitsVT100: true,
-			read:   func(t testing.TB, l []string) grid { return halfBlocks(t, l, false) },
-			isLine: halfLineRE.MatchString, darkBG: []bool{true},
+			// Black on white in explicit colours: any theme.
+			name: "half", user: "alice", cols: 80, rows: 24,
+			width: 41, height: 21, scans: bothThemes, png: true,
 		},
 		{
-			name: "half-invert", mode: "half-invert", user: "alice", cols: 80, rows: 24, fitsVT100: true,
-			read:   func(t testing.TB, l []string) grid { return halfBlocks(t, l, true) },
-			isLine: halfLineRE.MatchString, darkBG: []bool{false},
+			name: "half-invert", user: "alice", args: []string{"--qr-mode", "half-invert"}, cols: 80, rows: 24,
+			width: 41, height: 21, scans: bothThemes,
 		},
 		{
-			// Twice as large: a bigger terminal.
-			name: "ansi", mode: "ansi", user: "alice", cols: 160, rows: 60,
-			read: ansiBlocks, isLine: ansiLineRE.MatchString, darkBG: []bool{true, false},
+			name: "half, 28-byte name", user: longestV5Name, cols: 80, rows: 24,
+			width: 41, height: 21, scans: bothThemes,
 		},
 		{
-			// The longest name that still fits 80x24 with the default
-			// issuer: the QR code leaves out the default parameters, so
-			// the otpauth URI is 134 bytes, the most a version 6 code
-			// holds at level L (45x23 cells). One byte more, and the
-			// code grows to 49x25. The "@" is 3 bytes in the URI (%40,
-			// RFC 3986), so this name is 54 bytes; one of letters,
-			// digits and ".-_~" only may be 56.
-			name: "half, 54-byte name with an @", mode: "half", user: "margaret.hamilton@apollo-guidance-computer.mit.example", cols: 80, rows: 24, fitsVT100: true,
-			read:   func(t testing.TB, l []string) grid { return halfBlocks(t, l, false) },
-			isLine: halfLineRE.MatchString, darkBG: []bool{true},
+			name: "half, 56-byte name", user: longestName, cols: 80, rows: 24,
+			width: 45, height: 23, scans: bothThemes,
+		},
+		{
+			name: "half, 54-byte name with an @", user: longestAtName, cols: 80, rows: 24,
+			width: 45, height: 23, scans: bothThemes,
+		},
+		{
+			// Without colours the half blocks take the theme's: "half"
+			// is for a dark one and is inverted on a light one.
+			name: "half, NO_COLOR", user: "alice", env: []string{"NO_COLOR=1"}, cols: 80, rows: 24,
+			scans: []theme{darkTheme}, notOn: []theme{lightTheme},
+		},
+		{
+			name: "half-invert, NO_COLOR", user: "alice", env: []string{"NO_COLOR=1"}, args: []string{"--qr-mode", "half-invert"}, cols: 80, rows: 24,
+			scans: []theme{lightTheme}, notOn: []theme{darkTheme},
+		},
+		{
+			name: "half, TERM=dumb", user: "alice", env: []string{"TERM=dumb"}, cols: 80, rows: 24,
+			scans: []theme{darkTheme}, notOn: []theme{lightTheme},
+		},
+		{
+			// Coloured cells, two columns a module: a larger terminal,
+			// and the details beside it only when there is room.
+			name: "ansi", user: "alice", args: []string{"--qr-mode", "ansi"}, cols: 160, rows: 60,
+			width: 82, height: 41, scans: bothThemes,
+		},
+		{
+			name: "ansi, NO_COLOR", user: "alice", env: []string{"NO_COLOR=1"}, args: []string{"--qr-mode", "ansi"}, cols: 100, rows: 60,
+			width: 82, height: 41, scans: bothThemes,
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
+			e.setenv(tt.env...)
 			e.addUser(tt.user, pw)
+			args := tt.args
 			// An older, readable file in the way is replaced and tightened.
 			pngPath := filepath.Join(e.dir, "qr.png")
-			if err := os.WriteFile(pngPath, []byte("not yet a QR code"), 0o644); err != nil {
-				t.Fatal(err)
+			if tt.png {
+				if err := os.WriteFile(pngPath, []byte("not yet a QR code"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--qr-png", pngPath)
 			}
 			// Scanning is all this test needs: it stops at the code prompt
 			// (TestPTYTwoFactorJourney types the code of the secret shown).
-			p, en := e.ptyStartEnroll(t, tt.cols, tt.rows, tt.user, pw, "--qr-mode", tt.mode, "--qr-png", pngPath)
+			p, en := e.ptyStartEnroll(t, tt.cols, tt.rows, tt.user, pw, args...)
 			p.send("\x04") // Ctrl-D: no code today
 			p.expect("input closed at the prompt; nothing was changed")
 			p.mustExit(2)
-			if !strings.Contains(p.transcript(), "The QR code is also in "+pngPath+"; delete it once scanned.\n") {
-				t.Errorf("the screen does not point to the PNG:\n%s", p.transcript())
-			}
 
-			screen := en.qr + "\n"
-			lines := qrLines(t, screen, tt.isLine)
-			g := tt.read(t, lines)
-			for _, row := range g {
-				if len(row) != len(g[0]) {
-					t.Fatalf("QR code lines of different widths:\n%s", screen)
-				}
+			sc := en.first
+			t.Logf("the screen at the prompt:\n%s", sc)
+			checkEnrollScreen(t, sc)
+			x0, y0, x1, y1, painted := sc.paintedBox()
+			switch {
+			case tt.width == 0 && painted:
+				t.Errorf("colours on the screen with %q:\n%s", tt.env, sc)
+			case tt.width != 0 && !painted:
+				t.Errorf("no colours on the screen:\n%s", sc)
+			case tt.width != 0 && (x1-x0 != tt.width || y1-y0 != tt.height):
+				t.Errorf("the drawing is %dx%d cells on the screen (%d,%d to %d,%d), want %dx%d:\n%s",
+					x1-x0, y1-y0, x0, y0, x1, y1, tt.width, tt.height, sc)
 			}
-			width := len(g[0])
-			if tt.mode == "ansi" {
-				width *= 2 // two columns a module
-			}
-			t.Logf("--qr-mode %s: %d columns x %d lines", tt.mode, width, len(lines))
-			// The code and the prompt under it must be in view together.
-			if tt.fitsVT100 && (width > 80 || len(lines)+1 > 24) {
-				t.Errorf("--qr-mode %s: the QR code is %d columns x %d lines, which with the prompt under it is more than an 80x24 terminal", tt.mode, width, len(lines))
-			}
-
-			dir := t.TempDir()
-			var uri string
-			for _, dark := range tt.darkBG {
-				theme := "light"
-				if dark {
-					theme = "dark"
-				}
-				path := filepath.Join(dir, "terminal-"+theme+".png")
-				writePNG(t, g, dark, path)
-				got, ok := zbar(t, zbarimg, path)
-				if !ok {
-					t.Fatalf("zbarimg finds no QR code in the --qr-mode %s drawing on a %s terminal (image %s):\n%s", tt.mode, theme, path, screen)
-				}
-				if !strings.HasPrefix(got, "otpauth://totp/") {
-					t.Errorf("the QR code on a %s terminal holds %q, not an otpauth://totp/ URI", theme, got)
-				}
-				checkQRURI(t, got, "authctl", tt.user, en.secret)
-				if uri != "" && got != uri {
-					t.Errorf("the drawing reads %q on one background and %q on the other", uri, got)
-				}
-				uri = got
-			}
-			// The colours are the right way round: swapped, the drawing is
-			// not a QR code to a scanner (zbarimg does not try inverted
-			// codes unless told to).
-			if tt.mode != "ansi" {
-				swapped := make(grid, len(g))
-				for y, row := range g {
-					swapped[y] = make([]bool, len(row))
-					for x, dark := range row {
-						swapped[y][x] = !dark
-					}
-				}
-				path := filepath.Join(dir, "swapped.png")
-				writePNG(t, swapped, !tt.darkBG[0], path)
-				if got, ok := zbar(t, zbarimg, path); ok {
-					t.Errorf("--qr-mode %s also scans with dark and light swapped (%q): the colours do not follow the mode", tt.mode, got)
-				}
-			}
+			uri := checkScans(t, sc, tt.user, en.secret, tt.scans, tt.notOn)
 
 			// --qr-png: the same URI, in a file only its owner can read.
-			checkPNG(t, pngPath)
-			got, ok := zbar(t, zbarimg, pngPath)
-			if !ok {
-				t.Fatalf("zbarimg finds no QR code in --qr-png %s", pngPath)
-			}
-			checkQRURI(t, got, "authctl", tt.user, en.secret)
-			if got != uri {
-				t.Errorf("--qr-png holds %q, the terminal %q", got, uri)
+			if tt.png {
+				if !strings.Contains(screenText(sc), "The QR code is also in "+pngPath+"; delete it once scanned.") {
+					t.Errorf("the screen does not point to the PNG:\n%s", sc)
+				}
+				checkPNG(t, pngPath)
+				got, ok := zbar(t, needZbarimg(t), pngPath)
+				if !ok {
+					t.Fatalf("zbarimg finds no QR code in --qr-png %s", pngPath)
+				}
+				checkQRURI(t, got, "authctl", tt.user, en.secret)
+				if got != uri {
+					t.Errorf("--qr-png holds %q, the terminal %q", got, uri)
+				}
 			}
 		})
 	}

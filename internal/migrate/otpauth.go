@@ -21,60 +21,90 @@ var errMigrationURI = errors.New("an otpauth-migration URI (Google Authenticator
 // than those above are ignored; one given twice is refused, since apps
 // disagree on which of the two wins.
 func parseOtpauth(data []byte) (Token, []string, error) {
+	label, query, err := otpauthParts(data)
+	if err != nil {
+		return Token{}, nil, err
+	}
+	t := Token{Digits: 6, Period: 30, Algorithm: SHA1}
+	if t.Issuer, t.Account, err = splitLabel(label); err != nil {
+		return Token{}, nil, err
+	}
+	params, err := otpauthParams(query)
+	if err != nil {
+		return Token{}, nil, err
+	}
+	warns, err := t.setParams(params)
+	if err != nil {
+		return Token{}, nil, err
+	}
+	return t, warns, nil
+}
+
+// otpauthParts checks that data is one otpauth://totp/ URI and returns its
+// label and query, still escaped.
+func otpauthParts(data []byte) (label, query string, err error) {
 	text := strings.TrimSpace(strings.TrimPrefix(string(data), "\ufeff"))
 	uri, rest, _ := strings.Cut(text, "\n")
 	uri = strings.TrimSpace(uri)
 	if strings.TrimSpace(rest) != "" {
-		return Token{}, nil, errors.New("the file holds more than one line; put one otpauth URI in it")
+		return "", "", errors.New("the file holds more than one line; put one otpauth URI in it")
 	}
 	scheme, after, ok := strings.Cut(uri, "://")
 	switch {
 	case strings.EqualFold(scheme, "otpauth-migration"):
-		return Token{}, nil, errMigrationURI
+		return "", "", errMigrationURI
 	case !ok || !strings.EqualFold(scheme, "otpauth"):
-		return Token{}, nil, errors.New("not an otpauth URI (otpauth://totp/...)")
+		return "", "", errors.New("not an otpauth URI (otpauth://totp/...)")
 	}
 	if strings.Contains(after, "#") {
-		return Token{}, nil, errors.New("the otpauth URI has a fragment (#); a # in a name or a parameter must be written %23")
+		return "", "", errors.New("the otpauth URI has a fragment (#); a # in a name or a parameter must be written %23")
 	}
 	typ, after, ok := strings.Cut(after, "/")
 	switch {
 	case !ok:
-		return Token{}, nil, errors.New("the otpauth URI has no label (otpauth://totp/ISSUER:ACCOUNT?...)")
+		return "", "", errors.New("the otpauth URI has no label (otpauth://totp/ISSUER:ACCOUNT?...)")
 	case strings.EqualFold(typ, "hotp"):
-		return Token{}, nil, errors.New("the otpauth URI is for counter-based codes (hotp); authctl supports time-based codes (totp) only")
+		return "", "", errors.New("the otpauth URI is for counter-based codes (hotp); authctl supports time-based codes (totp) only")
 	case !strings.EqualFold(typ, "totp"):
-		return Token{}, nil, fmt.Errorf("the otpauth URI's type %q is not totp", clip(typ))
+		return "", "", fmt.Errorf("the otpauth URI's type %q is not totp", clip(typ))
 	}
-	label, query, _ := strings.Cut(after, "?")
-	t := Token{Digits: 6, Period: 30, Algorithm: SHA1}
-	var err error
-	if t.Issuer, t.Account, err = splitLabel(label); err != nil {
-		return Token{}, nil, err
-	}
+	label, query, _ = strings.Cut(after, "?")
+	return label, query, nil
+}
+
+// otpauthParams decodes the query of an otpauth URI into its parameters,
+// by lower-case name; one given twice is refused.
+func otpauthParams(query string) (map[string]string, error) {
 	params := map[string]string{}
-	if query != "" {
-		for _, kv := range strings.Split(query, "&") {
-			if kv == "" {
-				continue
-			}
-			k, v, _ := strings.Cut(kv, "=")
-			key, err := unescape(k, "a parameter name")
-			if err != nil {
-				return Token{}, nil, err
-			}
-			key = strings.ToLower(key)
-			if _, dup := params[key]; dup {
-				return Token{}, nil, fmt.Errorf("the otpauth URI gives the parameter %q twice", clip(key))
-			}
-			if params[key], err = unescape(v, "the parameter "+strconv.Quote(clip(key))); err != nil {
-				return Token{}, nil, err
-			}
+	if query == "" {
+		return params, nil
+	}
+	for _, kv := range strings.Split(query, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		key, err := unescape(k, "a parameter name")
+		if err != nil {
+			return nil, err
+		}
+		key = strings.ToLower(key)
+		if _, dup := params[key]; dup {
+			return nil, fmt.Errorf("the otpauth URI gives the parameter %q twice", clip(key))
+		}
+		if params[key], err = unescape(v, "the parameter "+strconv.Quote(clip(key))); err != nil {
+			return nil, err
 		}
 	}
+	return params, nil
+}
+
+// setParams takes the secret, the code's parameters and the issuer from
+// the parameters of an otpauth URI into t, whose issuer is the label's.
+func (t *Token) setParams(params map[string]string) (warns []string, err error) {
 	secret, ok := params["secret"]
 	if !ok || secret == "" {
-		return Token{}, nil, errors.New("the otpauth URI has no secret parameter")
+		return nil, errors.New("the otpauth URI has no secret parameter")
 	}
 	t.Secret = secret
 	if v, ok := params["algorithm"]; ok {
@@ -82,18 +112,17 @@ func parseOtpauth(data []byte) (Token, []string, error) {
 	}
 	if v, ok := params["digits"]; ok {
 		if t.Digits, err = number(v, "digits"); err != nil {
-			return Token{}, nil, err
+			return nil, err
 		}
 	}
 	if v, ok := params["period"]; ok {
 		if t.Period, err = number(v, "period"); err != nil {
-			return Token{}, nil, err
+			return nil, err
 		}
 	}
 	if err := checkParams(t.Digits, t.Period, t.Algorithm); err != nil {
-		return Token{}, nil, fmt.Errorf("the otpauth URI: %w", err)
+		return nil, fmt.Errorf("the otpauth URI: %w", err)
 	}
-	var warns []string
 	if iss, ok := params["issuer"]; ok {
 		if t.Issuer != "" && iss != t.Issuer {
 			warns = append(warns, "the otpauth URI names two issuers (in the label and the issuer parameter); the app may show either")
@@ -102,7 +131,7 @@ func parseOtpauth(data []byte) (Token, []string, error) {
 			t.Issuer = iss
 		}
 	}
-	return t, warns, nil
+	return warns, nil
 }
 
 // splitLabel decodes ISSUER:ACCOUNT, or ACCOUNT alone.

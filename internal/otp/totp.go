@@ -16,7 +16,8 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-// Defaults every authenticator app understands (SECURITY.md).
+// Defaults every authenticator app understands (RFC 6238; docs/security.md,
+// One-time codes).
 const (
 	SecretSize = 20 // bytes, 160 bits
 	Digits     = 6

@@ -20,7 +20,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Password length limits from SECURITY.md (NIST SP 800-63B §5.1.1).
+// Password length limits: at least 8 characters (after NFKC) and at most
+// 1024 bytes, as docs/security.md says (NIST SP 800-63B §5.1.1.2).
 const (
 	MinPasswordChars = 8
 	MaxPasswordBytes = 1024
@@ -190,20 +191,37 @@ type PHC struct {
 
 // ParsePHC parses "$argon2id$v=19$m=...,t=...,p=...$salt$hash".
 func ParsePHC(s string) (PHC, error) {
-	var ph PHC
 	parts := strings.Split(s, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return ph, fmt.Errorf("%w: not an argon2id PHC string", ErrUnknownHash)
+		return PHC{}, fmt.Errorf("%w: not an argon2id PHC string", ErrUnknownHash)
 	}
 	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return ph, fmt.Errorf("%w: argon2 version %q", ErrUnknownHash, parts[2])
+		return PHC{}, fmt.Errorf("%w: argon2 version %q", ErrUnknownHash, parts[2])
 	}
+	params, err := parsePHCParams(parts[3])
+	if err != nil {
+		return PHC{}, err
+	}
+	salt, ok := phcBytes(parts[4], 8)
+	if !ok {
+		return PHC{}, fmt.Errorf("%w: bad salt", ErrUnknownHash)
+	}
+	key, ok := phcBytes(parts[5], 16)
+	if !ok {
+		return PHC{}, fmt.Errorf("%w: bad hash", ErrUnknownHash)
+	}
+	return PHC{Params: params, Salt: salt, Key: key}, nil
+}
+
+// parsePHCParams parses "m=...,t=...,p=..." within bounds that keep a
+// hostile import from asking for terabytes of memory.
+func parsePHCParams(s string) (Params, error) {
 	var m, t, p uint64
-	for _, kv := range strings.Split(parts[3], ",") {
+	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(kv, "=")
 		n, err := strconv.ParseUint(v, 10, 32)
 		if !ok || err != nil {
-			return ph, fmt.Errorf("%w: bad parameter %q", ErrUnknownHash, kv)
+			return Params{}, fmt.Errorf("%w: bad parameter %q", ErrUnknownHash, kv)
 		}
 		switch k {
 		case "m":
@@ -213,25 +231,21 @@ func ParsePHC(s string) (PHC, error) {
 		case "p":
 			p = n
 		default:
-			return ph, fmt.Errorf("%w: unknown parameter %q", ErrUnknownHash, k)
+			return Params{}, fmt.Errorf("%w: unknown parameter %q", ErrUnknownHash, k)
 		}
 	}
-	// Bounds keep a hostile import from asking for terabytes of memory.
 	if m < 8 || m > 4<<20 || t < 1 || t > 100 || p < 1 || p > 255 || m < 8*p {
-		return ph, fmt.Errorf("%w: argon2id parameters out of range", ErrUnknownHash)
+		return Params{}, fmt.Errorf("%w: argon2id parameters out of range", ErrUnknownHash)
 	}
-	// The base64 decoder skips CR and LF; a hash is one token, so refuse them.
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil || !onlyIn(parts[4], phcAlphabet) || len(salt) < 8 || len(salt) > 64 {
-		return ph, fmt.Errorf("%w: bad salt", ErrUnknownHash)
-	}
-	key, err := b64.DecodeString(parts[5])
-	if err != nil || !onlyIn(parts[5], phcAlphabet) || len(key) < 16 || len(key) > 64 {
-		return ph, fmt.Errorf("%w: bad hash", ErrUnknownHash)
-	}
-	ph.Params = Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}
-	ph.Salt, ph.Key = salt, key
-	return ph, nil
+	return Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}, nil
+}
+
+// phcBytes decodes a salt or hash of a PHC string: unpadded base64 of
+// least to 64 bytes. The base64 decoder skips CR and LF; a hash is one
+// token, so they are refused.
+func phcBytes(s string, least int) ([]byte, bool) {
+	b, err := b64.DecodeString(s)
+	return b, err == nil && onlyIn(s, phcAlphabet) && len(b) >= least && len(b) <= 64
 }
 
 // IsBcrypt reports whether s looks like a bcrypt hash ($2a$, $2b$, $2y$).

@@ -27,7 +27,8 @@ func cheapHash(t *testing.T, pw string) string {
 }
 
 // TestHashDefaultPHC is the one test that pays for the real parameters: it
-// checks the stored form SECURITY.md prescribes.
+// checks the stored form docs/security.md describes (What is stored, and
+// how: argon2id at OWASP's parameters, m=19 MiB, t=2, p=1).
 func TestHashDefaultPHC(t *testing.T) {
 	want := regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
 	h := Hasher{Params: DefaultParams}
@@ -392,7 +393,8 @@ func TestIsBcrypt(t *testing.T) {
 	}
 }
 
-// FuzzCheckPassword checks CheckPassword against SECURITY.md's rules.
+// FuzzCheckPassword checks CheckPassword against the password rules of
+// docs/security.md (NIST SP 800-63B §5.1.1.2).
 func FuzzCheckPassword(f *testing.F) {
 	for _, s := range []string{"", "abcdefg", "abcdefgh", "caf\u00e9 au lait", strings.Repeat("e\u0301", 8),
 		"abc\x00defgh", "abcdefgh\xff", strings.Repeat("x", 1025), "\U0001F511 \U0001F511 \U0001F511 \U0001F511", "\ufdfa"} {

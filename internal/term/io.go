@@ -142,14 +142,19 @@ func (t *IO) Password(prompt string) (string, error) {
 	return s, err
 }
 
-// Prompt asks a question on stderr and reads the answer with echo.
+// Prompt asks a question on stderr and reads the answer with echo. When
+// the answer never comes (Ctrl-C, Ctrl-D) it ends the prompt's line, so
+// that what is printed next starts a line of its own.
 func (t *IO) Prompt(prompt string) (string, error) {
 	fmt.Fprint(t.Err, prompt)
-	if !t.realT {
-		return t.Line()
+	var s string
+	var err error
+	if t.realT {
+		s, err = interruptible(func() {}, t.Line)
+	} else {
+		s, err = t.Line()
 	}
-	s, err := interruptible(func() {}, t.Line)
-	if errors.Is(err, ErrInterrupted) {
+	if errors.Is(err, ErrInterrupted) || errors.Is(err, ErrNoInput) {
 		fmt.Fprintln(t.Err)
 	}
 	return s, err

@@ -6,9 +6,9 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/authctl/authctl/internal/apperr"
 )
@@ -122,6 +122,15 @@ func TestPromptsOnTestStreams(t *testing.T) {
 	if _, err := io.Password("Again: "); !errors.Is(err, ErrNoInput) {
 		t.Errorf("Password at EOF = %v, want ErrNoInput", err)
 	}
+	// Input that ends at a prompt ends the prompt's line too: the error
+	// printed next starts a line of its own.
+	errb.Reset()
+	if _, err := io.Prompt("Code: "); !errors.Is(err, ErrNoInput) {
+		t.Errorf("Prompt at EOF = %v, want ErrNoInput", err)
+	}
+	if got := errb.String(); got != "Code: \n" {
+		t.Errorf("Prompt at EOF wrote %q, want the prompt and a line end", got)
+	}
 	if noTTY, _, _ := Test("", false); noTTY.CanPrompt() {
 		t.Error("non-tty test streams can prompt")
 	}
@@ -135,48 +144,94 @@ const testURI = "otpauth://totp/authctl:alice?algorithm=SHA1&digits=6&issuer=aut
 func TestDrawQR(t *testing.T) {
 	outputs := map[string]string{}
 	for _, mode := range QRModes {
-		t.Run(mode, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := DrawQR(&b, testURI, mode); err != nil {
-				t.Fatal(err)
+		for _, colour := range []bool{false, true} {
+			name := mode
+			if colour {
+				name += " in colour"
 			}
-			s := b.String()
-			lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-			if len(lines) < 10 {
-				t.Fatalf("%d lines of QR output: %q", len(lines), s)
-			}
-			outputs[mode] = s
-			switch mode {
-			case QRHalf, QRHalfInvert:
-				if !strings.ContainsAny(s, "\u2580\u2584\u2588") {
-					t.Errorf("no half-block characters in %q", s)
+			t.Run(name, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := DrawQR(&b, testURI, mode, colour); err != nil {
+					t.Fatal(err)
 				}
-				// A 160-bit otpauth URI fits an 80x24 terminal.
-				if len(lines) > 24 {
-					t.Errorf("%d lines, want at most 24", len(lines))
+				s := b.String()
+				lines, cols, err := RenderQR(testURI, mode, colour)
+				if err != nil || strings.Join(lines, "\n")+"\n" != s {
+					t.Fatalf("RenderQR and DrawQR differ (%v)", err)
 				}
+				if len(lines) < 10 {
+					t.Fatalf("%d lines of QR output: %q", len(lines), s)
+				}
+				outputs[name] = s
 				for _, l := range lines {
-					if n := utf8.RuneCountInString(l); n > 80 {
-						t.Errorf("line of %d columns, want at most 80", n)
+					if w := Width(l); w != cols {
+						t.Errorf("a line of %d columns in a drawing of %d: %q", w, cols, l)
 					}
 				}
-				// Square: twice as many columns as lines, give or take one line.
-				if w := utf8.RuneCountInString(lines[0]); w < 2*len(lines)-2 || w > 2*len(lines) {
-					t.Errorf("%d columns for %d lines: not a square of half blocks", w, len(lines))
+				switch mode {
+				case QRHalf, QRHalfInvert:
+					if !strings.ContainsAny(s, "\u2580\u2584\u2588") {
+						t.Errorf("no half-block characters in %q", s)
+					}
+					// A 160-bit otpauth URI fits an 80x24 terminal, with
+					// the 32 columns of details beside it.
+					if len(lines) > 23 || cols > 80-1-2-30 {
+						t.Errorf("%d columns x %d lines, want at most 47x23", cols, len(lines))
+					}
+					// Square: twice as many columns as lines, give or take one line.
+					if cols < 2*len(lines)-2 || cols > 2*len(lines) {
+						t.Errorf("%d columns for %d lines: not a square of half blocks", cols, len(lines))
+					}
+					// In colour every line paints its own black on white
+					// and ends it, but the last, the lower half of the
+					// quiet zone, white on the terminal's background;
+					// without, no colour at all.
+					for i, l := range lines {
+						sgr := "\x1b[30;47;107m"
+						if i == len(lines)-1 {
+							sgr = "\x1b[37;97;49m"
+						}
+						painted := strings.HasPrefix(l, sgr) && strings.HasSuffix(l, "\x1b[0m")
+						if painted != colour || strings.Count(l, "\x1b") != map[bool]int{true: 2, false: 0}[colour] {
+							t.Errorf("line %q in colour %v", l, colour)
+						}
+					}
+					// The last line is the quiet zone's lower half, in
+					// the upper half of the cells, with nothing under it:
+					// a light foreground, or a light theme's background.
+					quiet := "▀"
+					if mode == QRHalfInvert && !colour {
+						quiet = " "
+					}
+					if l := stripSGR(lines[len(lines)-1]); strings.Trim(l, quiet) != "" {
+						t.Errorf("the last line %q is not the quiet zone alone", l)
+					}
+				case QRANSI:
+					if !strings.Contains(s, "\x1b[") {
+						t.Errorf("no ANSI colour codes in %q", s)
+					}
 				}
-			case QRANSI:
-				if !strings.Contains(s, "\x1b[") {
-					t.Errorf("no ANSI colour codes in %q", s)
-				}
-			}
-		})
+			})
+		}
 	}
 	if outputs[QRHalf] == outputs[QRHalfInvert] {
-		t.Error("half and half-invert draw the same thing")
+		t.Error("half and half-invert draw the same thing without colours")
+	}
+	// In colour the theme does not matter: one drawing, the one with the
+	// dark modules in the (black) foreground, as half-invert has them.
+	if outputs[QRHalf+" in colour"] != outputs[QRHalfInvert+" in colour"] {
+		t.Error("half and half-invert differ in colour")
+	}
+	got, want := strings.Split(stripSGR(outputs[QRHalf+" in colour"]), "\n"), strings.Split(outputs[QRHalfInvert], "\n")
+	if n := len(got) - 2; !slices.Equal(got[:n], want[:n]) {
+		t.Errorf("the coloured drawing without its colours is not half-invert's:\n%s\n%s", got, want)
+	}
+	if outputs[QRANSI] != outputs[QRANSI+" in colour"] {
+		t.Error("ansi depends on colour; it is always in colour")
 	}
 	var b bytes.Buffer
 	for _, m := range []string{"", "full", "HALF", "ansi "} {
-		if err := DrawQR(&b, testURI, m); err == nil {
+		if err := DrawQR(&b, testURI, m, true); err == nil {
 			t.Errorf("DrawQR accepted mode %q", m)
 		}
 		if err := CheckQRMode(m); err == nil {
@@ -185,6 +240,122 @@ func TestDrawQR(t *testing.T) {
 	}
 	if b.Len() != 0 {
 		t.Errorf("an unknown mode drew %q", b.String())
+	}
+}
+
+func stripSGR(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] == '\x1b' {
+			i += escapeLen(s[i:])
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+func TestColour(t *testing.T) {
+	for _, tt := range []struct {
+		env            map[string]string
+		colour, redraw bool
+	}{
+		{map[string]string{"TERM": "xterm-256color"}, true, true},
+		{map[string]string{"TERM": "linux"}, true, true},
+		{map[string]string{"TERM": "xterm", "NO_COLOR": "1"}, false, true},
+		// https://no-color.org: any non-empty value, even "0" or "false".
+		{map[string]string{"TERM": "xterm", "NO_COLOR": "0"}, false, true},
+		{map[string]string{"TERM": "xterm", "NO_COLOR": ""}, true, true},
+		{map[string]string{"TERM": "dumb"}, false, false},
+		{map[string]string{}, false, false},
+	} {
+		getenv := func(k string) string { return tt.env[k] }
+		if got := Colour(getenv); got != tt.colour {
+			t.Errorf("Colour with %v = %v", tt.env, got)
+		}
+		if got := CanRedraw(getenv); got != tt.redraw {
+			t.Errorf("CanRedraw with %v = %v", tt.env, got)
+		}
+	}
+}
+
+func TestWidth(t *testing.T) {
+	for s, want := range map[string]int{
+		"":                         0,
+		"alice":                    5,
+		"▀▄█ ":                     4,
+		"\x1b[30;47;107m██\x1b[0m": 2,
+		"\x1b[47m  \x1b[0m":        2,
+		"山田":                       4,
+		"ｱ":                        1, // halfwidth katakana
+		"ＡＢ":                       4, // fullwidth
+		"e\u0301":                  1, // a combining accent
+	} {
+		if got := Width(s); got != want {
+			t.Errorf("Width(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		cols int
+		want []string
+	}{
+		{"", 10, []string{""}},
+		{"one two three", 80, []string{"one two three"}},
+		{"one two three", 7, []string{"one two", "three"}},
+		{"one two three", 6, []string{"one", "two", "three"}},
+		{"  spaces   collapse  ", 80, []string{"spaces collapse"}},
+		// A word wider than a line is cut, on a line of its own.
+		{"see /a/very/long/path now", 8, []string{"see", "/a/very/", "long/pat", "h now"}},
+		{"山田 太郎", 4, []string{"山田", "太郎"}},
+	} {
+		got := Wrap(tt.text, tt.cols)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", tt.text, tt.cols, got, tt.want)
+		}
+		for _, l := range got {
+			if Width(l) > tt.cols {
+				t.Errorf("Wrap(%q, %d): line %q is wider", tt.text, tt.cols, l)
+			}
+		}
+	}
+}
+
+func TestCut(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		cols int
+		want []string
+	}{
+		{"alice", 21, []string{"alice"}},
+		{"abcdefgh", 3, []string{"abc", "def", "gh"}},
+		{"山田太郎", 3, []string{"山", "田", "太", "郎"}},
+		// After a separator where that keeps at least half a line.
+		{"grace.brewster.murray.hopper_1906-navy.reserve.example~a", 21,
+			[]string{"grace.brewster.", "murray.hopper_1906-", "navy.reserve.example~", "a"}},
+		{"margaret.hamilton@apollo-guidance-computer.mit.example", 21,
+			[]string{"margaret.hamilton@", "apollo-guidance-", "computer.mit.example"}},
+	} {
+		got := Cut(tt.s, tt.cols)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tt.s, tt.cols, got, tt.want)
+		}
+		if strings.Join(got, "") != tt.s {
+			t.Errorf("Cut(%q, %d) = %q: not the whole name", tt.s, tt.cols, got)
+		}
+	}
+}
+
+func TestBeside(t *testing.T) {
+	left := []string{"\x1b[7mab\x1b[0m", "\x1b[7mcd\x1b[0m"}
+	got := Beside(left, 2, 2, []string{"", "x", "y"})
+	want := []string{"\x1b[7mab\x1b[0m", "\x1b[7mcd\x1b[0m  x", "    y"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Beside = %q, want %q", got, want)
 	}
 }
 
