@@ -507,6 +507,10 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 	var applyErr error // the operation refused the change
 	var changed bool   // the record changed under us: start over
 	err := s.Store.Update(func(tx store.Tx) error {
+		// A backend may run this again (PostgreSQL, after a deadlock):
+		// decide everything afresh.
+		outcome, applyErr, changed = nil, nil, false
+		res = LoginResult{TwoFactor: u.TOTP != nil}
 		f, err := tx.User(g.name)
 		if errors.Is(err, store.ErrNotFound) {
 			outcome = g.gone()
