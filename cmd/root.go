@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -182,10 +183,18 @@ func Execute() int {
 // them), and an error of no kind is an environment failure. A failed write
 // to standard output fails the run, even when the command did not notice.
 func Run(args []string, streams *term.IO) int {
+	return RunAt(args, streams, time.Now)
+}
+
+// RunAt is Run with the clock the domain uses: tests run whole journeys in
+// the test process with a clock they move by hand, instead of waiting for
+// the next TOTP step.
+func RunAt(args []string, streams *term.IO, now func() time.Time) int {
 	out := &checkedWriter{w: streams.Out}
 	io := *streams
 	io.Out = out
 	app := NewApp(&io)
+	app.Now = now
 	defer app.Close()
 	root := NewRootCmd(app)
 	root.SetArgs(args)

@@ -65,6 +65,9 @@ func runMain(m *testing.M) int {
 // env is one isolated authctl installation: its own XDG directories,
 // database and key file under a temp dir.
 type env struct {
+	// clock, when set, makes the env run authctl in the test process on
+	// this clock (newInProcEnv).
+	clock *fakeClock
 	t     testing.TB
 	dir   string
 	db    string
@@ -121,6 +124,9 @@ func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 // run runs authctl with stdin and returns what it printed and its exit code.
 func (e *env) run(stdin string, args ...string) result {
 	e.t.Helper()
+	if e.clock != nil {
+		return e.runInProc(stdin, args...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := e.command(ctx, args...)

@@ -20,7 +20,14 @@ import (
 // (enable with the password, scan, first code, backup codes; log in with a
 // code or a backup code; regenerate the codes; disable), done by a script:
 // --password-stdin, --begin / --confirm, --code, -o json and exit codes.
-func TestScriptedTwoFactorJourney(t *testing.T) { onBackends(t, testScriptedTwoFactorJourney) }
+//
+// The journey runs in the test process on a clock it moves (newInProcEnv):
+// it needs a dozen TOTP steps, which took 48 s of waiting as processes.
+func TestScriptedTwoFactorJourney(t *testing.T) {
+	t.Parallel()
+	t.Run("file", func(t *testing.T) { testScriptedTwoFactorJourney(t, newInProcEnv) })
+	t.Run("postgres", func(t *testing.T) { testScriptedTwoFactorJourney(t, newInProcPGEnv) })
+}
 
 func testScriptedTwoFactorJourney(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
@@ -54,7 +61,7 @@ func testScriptedTwoFactorJourney(t *testing.T, newEnv func(testing.TB) *env) {
 
 	// "Enter the one-time token from your token generator": the app here is
 	// oathtool. Only then 2FA is on and the 8 backup codes are shown, once.
-	app := &authenticator{t: t, secret: en.Secret}
+	app := e.app(en.Secret)
 	r = e.must(0, pw+"\n", "2fa", "enable", "alice", "--password-stdin", "--confirm", app.next(), "-o", "json")
 	codes := checkBackupCodes(t, r.stdout)
 
@@ -535,7 +542,7 @@ func (e *env) writeConfig(yaml string) string {
 func (e *env) enroll(name, pw string) (*authenticator, []string) {
 	e.t.Helper()
 	r := e.must(0, pw+"\n", "2fa", "enable", name, "--password-stdin", "--begin", "-o", "json")
-	app := &authenticator{t: e.t, secret: decodeJSON[enrollmentJSON](e.t, r.stdout).Secret}
+	app := e.app(decodeJSON[enrollmentJSON](e.t, r.stdout).Secret)
 	r = e.must(0, pw+"\n", "2fa", "enable", name, "--password-stdin", "--confirm", app.next(), "-o", "json")
 	return app, checkBackupCodes(e.t, r.stdout)
 }
@@ -740,7 +747,24 @@ func stepWithRoom(room time.Duration) int64 {
 type authenticator struct {
 	t      testing.TB
 	secret string
-	last   int64 // the last step handed out
+	last   int64      // the last step handed out
+	clock  *fakeClock // nil: the real clock
+}
+
+func (a *authenticator) now() time.Time {
+	if a.clock != nil {
+		return a.clock.Now()
+	}
+	return time.Now()
+}
+
+// wait moves to step s (the real clock by waiting, a fake one at once).
+func (a *authenticator) wait(s int64) {
+	if a.clock != nil {
+		a.clock.until(stepStart(s).Add(time.Second))
+		return
+	}
+	waitForStep(s, 0)
 }
 
 // room is how long a code handed out by next stays valid at least.
@@ -749,15 +773,16 @@ const room = 5 * time.Second
 func (a *authenticator) next() string {
 	a.t.Helper()
 	for {
-		cur := time.Now().Unix() / period
+		now := a.now()
+		cur := now.Unix() / period
 		k := max(a.last+1, cur-1)
 		if k > cur+1 {
-			waitForStep(k-1, 0)
+			a.wait(k - 1)
 			continue
 		}
 		// Code k is accepted until step k+1 ends.
-		if time.Until(stepStart(k+2)) < room {
-			waitForStep(cur+1, 0)
+		if stepStart(k+2).Sub(now) < room {
+			a.wait(cur + 1)
 			continue
 		}
 		a.last = k

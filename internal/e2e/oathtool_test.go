@@ -15,7 +15,7 @@ import "testing"
 func TestOathtoolWindow(t *testing.T) {
 	t.Parallel()
 	const pw = "correct horse battery"
-	e := newEnv(t)
+	e := newInProcEnv(t) // the steps come from a clock the test moves
 	users := []string{"minus", "zero", "plus", "later"}
 	secrets := map[string]string{}
 	for _, u := range users {
@@ -32,11 +32,11 @@ func TestOathtoolWindow(t *testing.T) {
 		t.Helper()
 		return e.must(want, pw+"\n", "login", user, "--password-stdin", "--code", code(user, step))
 	}
-	now := func() int64 { return stepWithRoom(room) }
+	now := func() int64 { return e.stepWithRoom(room) }
 
 	// "later" enrolls first, with the code of the step before the current
 	// one; after the next step boundary it logs in one step behind.
-	app := &authenticator{t: t, secret: secrets["later"]}
+	app := e.app(secrets["later"])
 	e.must(0, pw+"\n", "2fa", "enable", "later", "--password-stdin", "--confirm", app.next())
 	laterUsed := app.last
 
@@ -71,7 +71,7 @@ func TestOathtoolWindow(t *testing.T) {
 
 	// "later" used laterUsed. Once the clock is two steps past it, the code
 	// of the previous step, unused, is accepted at login.
-	waitForStep(laterUsed+2, 0)
+	e.waitForStep(laterUsed+2, 0)
 	cur = now()
 	login(0, "later", cur-1)
 	login(1, "later", cur-2)

@@ -21,6 +21,14 @@ func newPGEnv(t testing.TB) *env {
 	return e
 }
 
+// newInProcPGEnv is newInProcEnv on a fresh PostgreSQL database.
+func newInProcPGEnv(t testing.TB) *env {
+	t.Helper()
+	e := newInProcEnv(t)
+	e.db = pgtest.URL(t)
+	return e
+}
+
 // onBackends runs a journey on a database file and on PostgreSQL: every
 // guarantee holds on both.
 func onBackends(t *testing.T, journey func(t *testing.T, newEnv func(testing.TB) *env)) {

@@ -15,7 +15,7 @@ import (
 // or typed.
 func TestNoSecretsAtRest(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newInProcEnv(t) // many TOTP steps: on a clock the test moves
 	const alicePW, alicePW2, bobPW, carolPW = "alice's first password", "alice's second password", "bob's password 1", "carol's password 1"
 	var secrets, codes []string
 
@@ -27,7 +27,7 @@ func TestNoSecretsAtRest(t *testing.T) {
 	r = e.must(0, alicePW+"\n", "2fa", "enable", "alice", "--password-stdin", "--begin", "-o", "json")
 	s := decodeJSON[enrollmentJSON](t, r.stdout).Secret
 	secrets = append(secrets, s)
-	app := &authenticator{t: t, secret: s}
+	app := e.app(s)
 	r = e.must(0, alicePW+"\n", "2fa", "enable", "alice", "--password-stdin", "--confirm", app.next(), "-o", "json")
 	first := checkBackupCodes(t, r.stdout)
 	codes = append(codes, first...)
@@ -56,7 +56,7 @@ func TestNoSecretsAtRest(t *testing.T) {
 	r = e.must(0, carolPW+"\n", "2fa", "enable", "carol", "--password-stdin", "--begin", "-o", "json")
 	s = decodeJSON[enrollmentJSON](t, r.stdout).Secret
 	secrets = append(secrets, s)
-	carolApp := &authenticator{t: t, secret: s}
+	carolApp := e.app(s)
 	r = e.must(0, carolPW+"\n", "2fa", "enable", "carol", "--password-stdin", "--confirm", carolApp.next(), "-o", "json")
 	codes = append(codes, checkBackupCodes(t, r.stdout)...)
 	e.must(0, carolPW+"\n", "2fa", "disable", "carol", "--password-stdin", "--code", carolApp.next())
