@@ -598,7 +598,11 @@ func wrongCode(t testing.TB, secret string) string {
 // tell it: enable with the password, scan, a mistyped code, the right one,
 // backup codes; log in with a code, not twice; with a backup code, not
 // twice; regenerate the codes; disable; the password alone again.
-func TestPTYTwoFactorJourney(t *testing.T) {
+//
+// On a database file and on PostgreSQL: the terminal journey is the same.
+func TestPTYTwoFactorJourney(t *testing.T) { onBackends(t, testPTYTwoFactorJourney) }
+
+func testPTYTwoFactorJourney(t *testing.T, newEnv func(testing.TB) *env) {
 	t.Parallel()
 	e := newEnv(t)
 	const pw = "correct horse battery"
