@@ -207,7 +207,12 @@ func (s *Service) guardOnce(g guarded) (LoginResult, error) {
 // policy allows are ever verified. refused says why the attempt was not
 // counted: an unknown user (logins only) or a locked account.
 func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation, refused string, err error) {
-	err = s.Store.Update(func(tx store.Tx) error {
+	update := s.Store.Update
+	if l, ok := s.Store.(store.LightUpdater); ok {
+		update = l.UpdateLight // losing a reservation in a crash is harmless
+	}
+	err = update(func(tx store.Tx) error {
+		refused = "" // a backend may run this again: decide afresh
 		var err error
 		u, err = lookup(tx, g.name)
 		if errors.Is(err, store.ErrNotFound) {

@@ -61,4 +61,16 @@ type Tx interface {
 	Check(inspect func(*User) []error) []error
 }
 
+// LightUpdater is a Store that can commit a transaction without waiting for
+// it to be durable, for writes whose loss in a crash is harmless: an attempt
+// counted before it is verified (losing it gives one attempt back), never a
+// change reported as done. PostgreSQL has it (synchronous_commit off for the
+// transaction: a crash may lose it, never corrupt anything). The bbolt file
+// has not: bbolt's NoSync skips the fdatasync that orders its data pages
+// before its meta page, so a power cut could leave a meta page pointing at
+// pages never written.
+type LightUpdater interface {
+	UpdateLight(fn func(Tx) error) error
+}
+
 var _ Store = (*DB)(nil)

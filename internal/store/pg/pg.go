@@ -103,16 +103,24 @@ func (d *DB) View(fn func(store.Tx) error) error { return d.run(false, fn) }
 // found free), it is rolled back and fn runs again; see store.Store.
 func (d *DB) Update(fn func(store.Tx) error) error { return d.run(true, fn) }
 
+// UpdateLight is Update without waiting for the commit to reach the disk
+// (synchronous_commit off for this transaction): a crash of the server may
+// lose it, never corrupt anything, and a later durable commit makes it
+// durable too. For writes whose loss is harmless (store.LightUpdater).
+func (d *DB) UpdateLight(fn func(store.Tx) error) error { return d.runMode(true, true, fn) }
+
 // maxRuns is how many times an update is tried before giving up.
 const maxRuns = 10
 
-func (d *DB) run(write bool, fn func(store.Tx) error) error {
+func (d *DB) run(write bool, fn func(store.Tx) error) error { return d.runMode(write, false, fn) }
+
+func (d *DB) runMode(write, light bool, fn func(store.Tx) error) error {
 	if err := d.acquire(); err != nil {
 		return err
 	}
 	defer func() { <-d.sem }()
 	for n := 1; ; n++ {
-		err := d.runOnce(write, fn)
+		err := d.runOnce(write, light, fn)
 		if d.conn != nil && d.conn.IsClosed() {
 			d.conn, d.schema = nil, 0
 		}
@@ -145,7 +153,7 @@ func (d *DB) acquire() error {
 	}
 }
 
-func (d *DB) runOnce(write bool, fn func(store.Tx) error) (err error) {
+func (d *DB) runOnce(write, light bool, fn func(store.Tx) error) (err error) {
 	if err := d.connect(); err != nil {
 		return err
 	}
@@ -158,6 +166,11 @@ func (d *DB) runOnce(write bool, fn func(store.Tx) error) (err error) {
 	}
 	ctx, cancel := d.ctx()
 	ptx, err := d.conn.BeginTx(ctx, opts)
+	if err == nil && light {
+		if _, err = ptx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			_ = ptx.Rollback(ctx)
+		}
+	}
 	cancel()
 	if err != nil {
 		return d.dbErr(err)

@@ -262,3 +262,34 @@ func TestReconnects(t *testing.T) {
 		return nil
 	})
 }
+
+// A light update (the attempt reservation) commits like any other, is seen
+// by the next transaction, and rolls back on an error; only its wait for
+// the disk is skipped.
+func TestUpdateLight(t *testing.T) {
+	t.Parallel()
+	db := pg.New(pg.Options{URL: pgtest.URL(t), LockTimeout: 10 * time.Second, Create: true})
+	defer db.Close()
+	var _ store.LightUpdater = db
+	if err := db.UpdateLight(func(tx store.Tx) error { return tx.PutUser(&store.User{Name: "ann", PasswordHash: "x"}) }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := db.UpdateLight(func(tx store.Tx) error {
+		if err := tx.PutUser(&store.User{Name: "ben", PasswordHash: "x"}); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("UpdateLight returned %v", err)
+	}
+	err := db.View(func(tx store.Tx) error {
+		if !tx.HasUser("ann") || tx.HasUser("ben") {
+			t.Errorf("after the light updates: ann %v (want true), ben %v (want false)", tx.HasUser("ann"), tx.HasUser("ben"))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
