@@ -90,6 +90,9 @@ func (s *Service) ImportFrom(src ImportSource, opt ImportOptions) (ImportResult,
 		return res, importRefused(probs, v.conflict)
 	}
 	res.Skipped = probs
+	if v.valid == 0 {
+		return res, nil
+	}
 	var sealer *secret.Sealer
 	if v.totp {
 		if sealer, err = s.importSealer(); err != nil {
