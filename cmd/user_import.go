@@ -6,6 +6,7 @@ import (
 	"fmt"
 	goio "io" // io is the command's streams below
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -64,7 +65,12 @@ The whole file is checked first: names, passwords, hashes, duplicates within
 the file and against the database. One bad line imports nothing and is
 reported with its line number, unless --skip-invalid, which imports the rest
 and lists what it skipped. Users are written in batches of short transactions,
-so other authctl processes keep working during a large import.`,
+so other authctl processes keep working during a large import.
+
+FILE is read twice, once to check it and once to write the users, so memory
+stays bounded however long it is; it must not change meanwhile. Standard
+input, which cannot be read twice, is held in memory: for millions of lines,
+import from a file.`,
 		Example: `  authctl user import users.csv
   authctl user import --format htpasswd /etc/apache2/.htpasswd
   printf 'name,password_hash,totp_secret\nalice,%s,%s\n' "$HASH" "$SECRET" | authctl user import -
@@ -101,12 +107,9 @@ func runImport(o *importOptions) error {
 	if !slices.Contains(importer.Formats, o.Format) {
 		return apperr.New(apperr.Invalid, "unknown --format %q (use %s)", o.Format, strings.Join(importer.Formats, ", "))
 	}
-	recs, probs, err := o.parse()
+	src, empty, err := o.source()
 	if err != nil {
 		return err
-	}
-	if len(recs) == 0 && len(probs) == 0 {
-		return apperr.New(apperr.Invalid, "%s holds no users", o.File)
 	}
 	svc, err := o.App.Service(true)
 	if err != nil {
@@ -118,52 +121,111 @@ func runImport(o *importOptions) error {
 		opt.Progress = bar.set
 	}
 	start := time.Now()
-	res, err := svc.Import(recs, probs, opt)
+	res, err := svc.ImportFrom(src, opt)
 	bar.finish()
+	if err == nil && empty() {
+		return apperr.New(apperr.Invalid, "%s holds no users", o.File)
+	}
 	if err != nil {
 		return err
 	}
 	return o.report(res, time.Since(start))
 }
 
-// parse reads FILE (a regular file, or standard input) in its format,
-// detected when --format is auto, and warns on stderr about the records
-// that are imported with a warning.
-func (o *importOptions) parse() ([]importer.Record, []importer.Problem, error) {
-	in := o.App.IO.In
-	if o.File != "-" {
-		// Only a regular file, read up to fsutil.MaxImport: a FIFO or a
-		// device would hang the import or fill the memory.
-		f, err := fsutil.Open(o.File, fsutil.MaxImport)
+// source opens FILE (a regular file, or standard input) in its format,
+// detected when --format is auto, as the source of an import, which reads it
+// twice: once to check every line, once to write the users batch by batch. A
+// file is read again from the disk, so memory does not grow with it;
+// standard input, which cannot be read twice, is parsed into memory. The
+// records that are imported with a warning are warned about on stderr, once.
+// empty says, after the import, whether the file had no line to import.
+func (o *importOptions) source() (src account.ImportSource, empty func() bool, _ error) {
+	popt := importer.Options{AllowShortSecrets: o.AllowShortSecrets}
+	if o.File == "-" {
+		br := bufio.NewReaderSize(o.App.IO.In, 64<<10)
+		format, err := o.format(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		recs, probs, err := importer.ParseWith(br, format, popt)
 		if err != nil {
 			return nil, nil, importReadErr(o.File, err)
 		}
-		defer f.Close()
-		in = f
-	}
-	br := bufio.NewReaderSize(in, 64<<10)
-	format := o.Format
-	if format == importer.Auto {
-		// A read error (a directory, an I/O error) is reported as such, not
-		// as a format that cannot be told.
-		head, err := br.Peek(4096)
-		if err != nil && !errors.Is(err, goio.EOF) {
-			return nil, nil, importReadErr(o.File, err)
+		for _, r := range recs {
+			o.warn(r)
 		}
-		if format, err = importer.Detect(o.File, head); err != nil {
-			return nil, nil, err
-		}
+		n := len(recs) + len(probs)
+		return account.SliceSource(recs, probs), func() bool { return n == 0 }, nil
 	}
-	recs, probs, err := importer.ParseWith(br, format, importer.Options{AllowShortSecrets: o.AllowShortSecrets})
+	// Only a regular file, read up to fsutil.MaxImport: a FIFO or a device
+	// would hang the import or fill the memory.
+	f, err := fsutil.Open(o.File, fsutil.MaxImport)
 	if err != nil {
 		return nil, nil, importReadErr(o.File, err)
 	}
-	for _, r := range recs {
-		for _, w := range r.Warnings {
-			fmt.Fprintf(o.App.IO.Err, "authctl: warning: %s\n", importer.Problem{Line: r.Line, Name: r.Name, Err: w})
-		}
+	info := f.Info()
+	br := bufio.NewReaderSize(f, 64<<10)
+	format, err := o.format(br)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
 	}
-	return recs, probs, nil
+	passes, lines := 0, 0
+	src = func(rec func(importer.Record), prob func(importer.Problem)) error {
+		passes++
+		if passes > 1 {
+			// Read it again from the start, and make sure it is the same file.
+			if f, err = fsutil.Open(o.File, fsutil.MaxImport); err != nil {
+				return importReadErr(o.File, err)
+			}
+			if i := f.Info(); !os.SameFile(info, i) || i.Size() != info.Size() || !i.ModTime().Equal(info.ModTime()) {
+				f.Close()
+				return apperr.New(apperr.Invalid, "%s changed during the import", o.File)
+			}
+			br = bufio.NewReaderSize(f, 64<<10)
+		}
+		defer f.Close()
+		first := passes == 1
+		err := importer.Scan(br, format, popt, func(r importer.Record) {
+			if first {
+				lines++
+				o.warn(r)
+			}
+			rec(r)
+		}, func(p importer.Problem) {
+			if first {
+				lines++
+			}
+			prob(p)
+		})
+		if err != nil {
+			return importReadErr(o.File, err)
+		}
+		return nil
+	}
+	return src, func() bool { return lines == 0 }, nil
+}
+
+// format is --format, or the format detected from the file name and the
+// start of br when it is auto.
+func (o *importOptions) format(br *bufio.Reader) (string, error) {
+	if o.Format != importer.Auto {
+		return o.Format, nil
+	}
+	// A read error (a directory, an I/O error) is reported as such, not as
+	// a format that cannot be told.
+	head, err := br.Peek(4096)
+	if err != nil && !errors.Is(err, goio.EOF) {
+		return "", importReadErr(o.File, err)
+	}
+	return importer.Detect(o.File, head)
+}
+
+// warn prints the warnings about record r on stderr.
+func (o *importOptions) warn(r importer.Record) {
+	for _, w := range r.Warnings {
+		fmt.Fprintf(o.App.IO.Err, "authctl: warning: %s\n", importer.Problem{Line: r.Line, Name: r.Name, Err: w})
+	}
 }
 
 // importBar is the progress bar of an import on a terminal, drawn once

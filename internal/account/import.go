@@ -1,8 +1,10 @@
 package account
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"strings"
@@ -37,13 +39,40 @@ type ImportResult struct {
 	Skipped  []importer.Problem
 }
 
-// Import adds users in bulk. Every record is validated first (names,
-// passwords or hashes, duplicates in the file and in the database); names
-// are stored in their normalised form (NormalizeName). Unless
-// SkipInvalid, one bad record imports nothing. Plain passwords are hashed on
-// all cores with no lock held; users are then written in batches, each one
-// short transaction that re-checks the names are still free.
+// ImportSource reads an import file from its start each time it is called,
+// calling rec with each record and prob with each line that could not be
+// read, in line order (importer.Scan). ImportFrom calls it twice, so it
+// must yield the same lines both times.
+type ImportSource func(rec func(importer.Record), prob func(importer.Problem)) error
+
+// SliceSource is the ImportSource of records and problems already in memory.
+func SliceSource(recs []importer.Record, probs []importer.Problem) ImportSource {
+	return func(rec func(importer.Record), prob func(importer.Problem)) error {
+		for _, p := range probs {
+			prob(p)
+		}
+		for _, r := range recs {
+			rec(r)
+		}
+		return nil
+	}
+}
+
+// Import adds users in bulk from records in memory; see ImportFrom.
 func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt ImportOptions) (ImportResult, error) {
+	return s.ImportFrom(SliceSource(recs, probs), opt)
+}
+
+// ImportFrom adds users in bulk, reading src twice so that memory is bounded
+// by a batch, not by the file. Pass 1 validates every record (names,
+// passwords or hashes, duplicates in the file and in the database) and keeps
+// only the problems and a 128-bit hash of each valid name; names are stored
+// in their normalised form (NormalizeName). Unless SkipInvalid, one bad
+// record imports nothing. Pass 2 reads the records again and, batch by
+// batch, hashes plain passwords on all cores with no lock held and writes
+// the batch in one short transaction that re-checks the names are still
+// free.
+func (s *Service) ImportFrom(src ImportSource, opt ImportOptions) (ImportResult, error) {
 	var res ImportResult
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
@@ -51,52 +80,219 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 5000
 	}
-	valid, probs := s.validateImport(recs, probs)
-	valid, probs, conflict, err := s.dropExisting(valid, probs)
+	v, err := s.validatePass(src, opt.BatchSize)
 	if err != nil {
 		return res, err
 	}
+	probs := v.probs
 	slices.SortFunc(probs, func(a, b importer.Problem) int { return a.Line - b.Line })
 	if len(probs) > 0 && !opt.SkipInvalid {
-		return res, importRefused(probs, conflict)
+		return res, importRefused(probs, v.conflict)
 	}
 	res.Skipped = probs
-	sealer, err := s.importSealer(valid)
-	if err != nil {
-		return res, err
+	if v.valid == 0 {
+		return res, nil
 	}
-	prog := &importProgress{fn: opt.Progress, total: 2 * len(valid)}
-	users, err := s.hashImport(valid, sealer, opt.Workers, prog)
-	if err != nil {
-		return res, err
+	var sealer *secret.Sealer
+	if v.totp {
+		if sealer, err = s.importSealer(); err != nil {
+			return res, err
+		}
 	}
-	err = s.writeImport(&res, users, valid, sealer, opt.BatchSize, prog)
+	bad := make(map[int]struct{}, len(probs))
+	for _, p := range probs {
+		bad[p.Line] = struct{}{}
+	}
+	prog := &importProgress{fn: opt.Progress, total: 2 * v.valid}
+	batch := make([]importer.Record, 0, min(opt.BatchSize, v.valid))
+	seen := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		users, err := s.hashImport(batch, sealer, opt.Workers, prog)
+		if err != nil {
+			return err
+		}
+		if err := s.writeImport(&res, users, batch, sealer, opt.BatchSize, prog); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	var stop error
+	err = src(func(r importer.Record) {
+		if stop != nil {
+			return
+		}
+		if _, skip := bad[r.Line]; skip {
+			return
+		}
+		name, err := NormalizeName(r.Name)
+		if err != nil || seen == v.valid {
+			stop = errImportChanged
+			return
+		}
+		seen++
+		r.Name = name
+		r.Warnings = nil
+		batch = append(batch, r)
+		if len(batch) == opt.BatchSize {
+			stop = flush()
+		}
+	}, func(importer.Problem) {})
+	if err == nil {
+		err = stop
+	}
+	if err == nil {
+		err = flush()
+	}
+	if err == nil && seen != v.valid {
+		err = errImportChanged
+	}
+	if errors.Is(err, errImportChanged) {
+		return res, apperr.New(apperr.Invalid, "the import file changed while it was imported; %d users were imported", res.Imported)
+	}
 	return res, err
 }
 
-// validateImport checks every record on its own and against the ones before
-// it, with no database: the name (stored normalised, so two spellings of
-// one name are one user), the password or the hash. It returns the valid
-// records, with normalised names, and adds a problem for each other one.
-func (s *Service) validateImport(recs []importer.Record, probs []importer.Problem) ([]importer.Record, []importer.Problem) {
-	seen := make(map[string]int, len(recs))
-	valid := recs[:0:0]
-	for _, r := range recs {
-		name, msg := s.checkImportRecord(r, seen)
-		if msg != "" {
-			probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
-			continue
+var errImportChanged = errors.New("import file changed")
+
+// importCheck is what the validating pass keeps: the problems, how many
+// records are valid, whether one brings a TOTP secret, and whether a
+// problem is a user that exists.
+type importCheck struct {
+	probs    []importer.Problem
+	valid    int
+	totp     bool
+	conflict bool
+}
+
+// nameKey is a 96-bit hash of a normalised name, then the line it is on in
+// the low 32 bits: 16 bytes a valid record, where a map of names would take
+// about 100. Sorted, the lines of one name follow each other, first first.
+type nameKey [2]uint64
+
+func makeNameKey(name string, line int) nameKey {
+	return nameKey{maphash.String(nameSeed[0], name), maphash.String(nameSeed[1], name)&^0xffffffff | uint64(uint32(line))}
+}
+
+func (k nameKey) line() int               { return int(uint32(k[1])) }
+func (k nameKey) sameName(o nameKey) bool { return k[0] == o[0] && k[1]>>32 == o[1]>>32 }
+
+var nameSeed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// validatePass reads src once, checking each record on its own, then the
+// valid ones against the database (batchSize names per read transaction)
+// and against each other (duplicates by a 96-bit hash of the normalised
+// name: two different names of a file of n collide with a chance of about
+// n²/2⁹⁷, 10⁻¹⁷ for a million).
+func (s *Service) validatePass(src ImportSource, batchSize int) (importCheck, error) {
+	var c importCheck
+	var keys []nameKey
+	var names []string
+	var lines []int
+	exists := map[int]importer.Problem{}
+	noDB := false
+	checkDB := func() error {
+		if len(names) == 0 || noDB {
+			names, lines = names[:0], lines[:0]
+			return nil
 		}
-		seen[name] = r.Line
-		r.Name = name
-		valid = append(valid, r)
+		err := s.Store.View(func(tx store.Tx) error {
+			for i, n := range names {
+				if tx.HasUser(n) {
+					exists[lines[i]] = importer.Problem{Line: lines[i], Name: n, Err: "user already exists"}
+				}
+			}
+			return nil
+		})
+		names, lines = names[:0], lines[:0]
+		if isNoDatabase(err) {
+			noDB = true
+			return nil
+		}
+		return err
 	}
-	return valid, probs
+	var stop error
+	err := src(func(r importer.Record) {
+		if stop != nil {
+			return
+		}
+		name, msg := s.checkImportRecord(r, nil)
+		if msg != "" {
+			c.probs = append(c.probs, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
+			return
+		}
+		if r.TOTPSecret != "" {
+			c.totp = true
+		}
+		keys = append(keys, makeNameKey(name, r.Line))
+		names, lines = append(names, name), append(lines, r.Line)
+		if len(names) == batchSize {
+			stop = checkDB()
+		}
+	}, func(p importer.Problem) { c.probs = append(c.probs, p) })
+	if err == nil {
+		err = stop
+	}
+	if err == nil {
+		err = checkDB()
+	}
+	if err != nil {
+		return c, err
+	}
+	// The first line of a name is kept, the later ones are duplicates of it
+	// (and not checked against the database, as they are not imported).
+	slices.SortFunc(keys, func(a, b nameKey) int {
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	c.valid = len(keys)
+	for i := 1; i < len(keys); i++ {
+		first := i - 1
+		for i < len(keys) && keys[i].sameName(keys[first]) {
+			delete(exists, keys[i].line())
+			c.probs = append(c.probs, importer.Problem{Line: keys[i].line(), Err: fmt.Sprintf("duplicate of line %d", keys[first].line())})
+			c.valid--
+			i++
+		}
+	}
+	for _, p := range exists {
+		c.probs = append(c.probs, p)
+		c.conflict = true
+		c.valid--
+	}
+	if c.valid < len(keys) && len(c.probs) > len(exists) {
+		return c, fillDupNames(src, c.probs)
+	}
+	return c, nil
+}
+
+// fillDupNames reads src again for the names of the duplicate lines, which
+// the hashes do not keep (only when the file has duplicates).
+func fillDupNames(src ImportSource, probs []importer.Problem) error {
+	at := map[int]int{}
+	for i, p := range probs {
+		if p.Name == "" && strings.HasPrefix(p.Err, "duplicate of line ") {
+			at[p.Line] = i
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	return src(func(r importer.Record) {
+		if i, ok := at[r.Line]; ok {
+			probs[i].Name = r.Name
+		}
+	}, func(importer.Problem) {})
 }
 
 // checkImportRecord returns r's normalised name, or why r cannot be
-// imported. seen maps the names of the valid records before r to their
-// lines.
+// imported. seen, if not nil, maps the names of the valid records before r
+// to their lines.
 func (s *Service) checkImportRecord(r importer.Record, seen map[string]int) (name, problem string) {
 	name, err := NormalizeName(r.Name)
 	if err != nil {
@@ -118,33 +314,6 @@ func (s *Service) checkImportRecord(r importer.Record, seen map[string]int) (nam
 		return "", err.Error()
 	}
 	return name, ""
-}
-
-// dropExisting removes the records whose user already exists and reports
-// them; conflict says whether there was one. No database yet means no user.
-func (s *Service) dropExisting(valid []importer.Record, probs []importer.Problem) (kept []importer.Record, _ []importer.Problem, conflict bool, _ error) {
-	if len(valid) == 0 {
-		return valid, probs, false, nil
-	}
-	err := s.Store.View(func(tx store.Tx) error {
-		kept = valid[:0]
-		for _, r := range valid {
-			if tx.HasUser(r.Name) {
-				probs = append(probs, importer.Problem{Line: r.Line, Name: r.Name, Err: "user already exists"})
-				conflict = true
-				continue
-			}
-			kept = append(kept, r)
-		}
-		return nil
-	})
-	switch {
-	case isNoDatabase(err):
-		return valid, probs, false, nil
-	case err != nil:
-		return nil, nil, false, err
-	}
-	return kept, probs, conflict, nil
 }
 
 // importRefused is the error of an import that imports nothing: the first
@@ -170,11 +339,8 @@ func importRefused(probs []importer.Problem, conflict bool) error {
 }
 
 // importSealer opens (or makes) the key file once when a record brings a
-// TOTP secret, which is sealed as enrolled ones are; nil when none does.
-func (s *Service) importSealer(valid []importer.Record) (*secret.Sealer, error) {
-	if !slices.ContainsFunc(valid, func(r importer.Record) bool { return r.TOTPSecret != "" }) {
-		return nil, nil
-	}
+// TOTP secret, which is sealed as enrolled ones are.
+func (s *Service) importSealer() (*secret.Sealer, error) {
 	keyID := ""
 	if err := s.Store.View(func(tx store.Tx) error { keyID = tx.KeyID(); return nil }); err != nil && !isNoDatabase(err) {
 		return nil, err

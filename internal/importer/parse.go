@@ -150,35 +150,57 @@ func Parse(r io.Reader, format string) ([]Record, []Problem, error) {
 
 // ParseWith reads every record of r in format. Lines that cannot be read,
 // or whose TOTP secret is not valid, come back as problems; an error means
-// the file as a whole is unreadable.
+// the file as a whole is unreadable. It holds the whole file's records in
+// memory: Scan streams them.
 func ParseWith(r io.Reader, format string, opt Options) ([]Record, []Problem, error) {
-	switch format {
-	case CSV:
-		return parseCSV(r, opt)
-	case JSONL:
-		return parseJSONL(r, opt)
-	case Htpasswd:
-		return parseHtpasswd(r)
+	var recs []Record
+	var probs, long []Problem
+	err := scan(r, format, opt,
+		func(rec Record) { recs = append(recs, rec) },
+		func(p Problem) { probs = append(probs, p) },
+		func(p Problem) { long = append(long, p) })
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
+	return recs, append(long, probs...), nil
 }
 
-func parseCSV(r io.Reader, opt Options) ([]Record, []Problem, error) {
+// Scan reads r in format as ParseWith does, but calls rec with each record
+// and prob with each problem, in line order, as they are read, so that no
+// more than one line is held at a time.
+func Scan(r io.Reader, format string, opt Options, rec func(Record), prob func(Problem)) error {
+	return scan(r, format, opt, rec, prob, prob)
+}
+
+// scan reads r, reporting over-long lines (JSON lines and htpasswd) to long.
+func scan(r io.Reader, format string, opt Options, rec func(Record), prob, long func(Problem)) error {
+	switch format {
+	case CSV:
+		return parseCSV(r, opt, rec, prob)
+	case JSONL:
+		return parseJSONL(r, opt, rec, prob, long)
+	case Htpasswd:
+		return parseHtpasswd(r, rec, prob, long)
+	}
+	return fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
+}
+
+func parseCSV(r io.Reader, opt Options, emit func(Record), prob func(Problem)) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		return nil, nil, errors.New("the CSV file is empty; it needs a header line such as name,password")
+		return errors.New("the CSV file is empty; it needs a header line such as name,password")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("CSV header: %v", err)
+		return fmt.Errorf("CSV header: %v", err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if _, dup := col[h]; dup {
-			return nil, nil, fmt.Errorf("CSV header names column %q twice", clipName(h))
+			return fmt.Errorf("CSV header names column %q twice", clipName(h))
 		}
 		col[h] = i
 	}
@@ -187,7 +209,7 @@ func parseCSV(r io.Reader, opt Options) ([]Record, []Problem, error) {
 	hashCol, hasHash := col["password_hash"]
 	totpCol, hasTOTP := col["totp_secret"]
 	if !ok || (!hasPW && !hasHash) {
-		return nil, nil, errors.New("CSV header must name the columns name and password (or password_hash)")
+		return errors.New("CSV header must name the columns name and password (or password_hash)")
 	}
 	// An extra column would be dropped without a word: refuse it, as JSON
 	// lines refuse an unknown field.
@@ -195,13 +217,11 @@ func parseCSV(r io.Reader, opt Options) ([]Record, []Problem, error) {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !slices.Contains(Columns, h) {
 			if h == "" {
-				return nil, nil, fmt.Errorf("CSV header column %d has no name (known columns: %s)", i+1, strings.Join(Columns, ", "))
+				return fmt.Errorf("CSV header column %d has no name (known columns: %s)", i+1, strings.Join(Columns, ", "))
 			}
-			return nil, nil, fmt.Errorf("CSV header names an unknown column %q (known columns: %s)", clipName(h), strings.Join(Columns, ", "))
+			return fmt.Errorf("CSV header names an unknown column %q (known columns: %s)", clipName(h), strings.Join(Columns, ", "))
 		}
 	}
-	var recs []Record
-	var probs []Problem
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {
@@ -212,16 +232,16 @@ func parseCSV(r io.Reader, opt Options) ([]Record, []Problem, error) {
 			if errors.As(err, &pe) {
 				// The reader resumes at the line after the error, so the rest
 				// of the file is still checked (and imported with --skip-invalid).
-				probs = append(probs, csvProblem(pe))
+				prob(csvProblem(pe))
 				continue
 			}
-			return nil, nil, err
+			return err
 		}
 		// After a successful Read only: FieldPos panics when the failed
 		// record has no complete field.
 		line, _ := cr.FieldPos(0)
 		if len(row) != len(header) {
-			probs = append(probs, Problem{Line: line, Err: fmt.Sprintf("%d fields where the header has %d (quote values that contain commas, such as argon2id hashes)", len(row), len(header))})
+			prob(Problem{Line: line, Err: fmt.Sprintf("%d fields where the header has %d (quote values that contain commas, such as argon2id hashes)", len(row), len(header))})
 			continue
 		}
 		get := func(i int, present bool) string {
@@ -232,16 +252,16 @@ func parseCSV(r io.Reader, opt Options) ([]Record, []Problem, error) {
 		}
 		rec := Record{Line: line, Name: get(nameCol, true), Password: get(pwCol, hasPW), Hash: get(hashCol, hasHash), TOTPSecret: get(totpCol, hasTOTP)}
 		if p, ok := shape(rec); !ok {
-			probs = append(probs, p)
+			prob(p)
 			continue
 		}
 		if p, ok := totpSecret(&rec, opt); !ok {
-			probs = append(probs, p)
+			prob(p)
 			continue
 		}
-		recs = append(recs, rec)
+		emit(rec)
 	}
-	return recs, probs, nil
+	return nil
 }
 
 // csvProblem reports a quoting error at the line where its record starts,
@@ -296,21 +316,20 @@ func shape(r Record) (Problem, bool) {
 
 // lines calls fn with each line of r and its number; an over-long line is
 // reported as a problem and skipped.
-func lines(r io.Reader, fn func(n int, line string)) ([]Problem, error) {
+func lines(r io.Reader, long func(Problem), fn func(n int, line string)) error {
 	br := bufio.NewReaderSize(r, maxLine)
-	var probs []Problem
 	for n := 1; ; n++ {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			probs = append(probs, Problem{Line: n, Err: fmt.Sprintf("line is longer than %d bytes", maxLine)})
+			long(Problem{Line: n, Err: fmt.Sprintf("line is longer than %d bytes", maxLine)})
 			for err == bufio.ErrBufferFull {
 				_, err = br.ReadSlice('\n')
 			}
 			if err == io.EOF {
-				return probs, nil
+				return nil
 			}
 			if err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
@@ -318,18 +337,16 @@ func lines(r io.Reader, fn func(n int, line string)) ([]Problem, error) {
 			fn(n, strings.TrimRight(string(line), "\r\n"))
 		}
 		if err == io.EOF {
-			return probs, nil
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 }
 
-func parseJSONL(r io.Reader, opt Options) ([]Record, []Problem, error) {
-	var recs []Record
-	var probs []Problem
-	p, err := lines(r, func(n int, line string) {
+func parseJSONL(r io.Reader, opt Options, emit func(Record), prob func(Problem), long func(Problem)) error {
+	return lines(r, long, func(n int, line string) {
 		if n == 1 {
 			line = strings.TrimPrefix(line, "\ufeff") // as some editors save UTF-8
 		}
@@ -337,7 +354,7 @@ func parseJSONL(r io.Reader, opt Options) ([]Record, []Problem, error) {
 			return
 		}
 		if msg := checkObject(line); msg != "" {
-			probs = append(probs, Problem{Line: n, Err: msg})
+			prob(Problem{Line: n, Err: msg})
 			return
 		}
 		var v struct {
@@ -349,39 +366,33 @@ func parseJSONL(r io.Reader, opt Options) ([]Record, []Problem, error) {
 		dec := json.NewDecoder(strings.NewReader(line))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&v); err != nil {
-			probs = append(probs, Problem{Line: n, Err: "not a JSON object with name and password or password_hash: " + err.Error()})
+			prob(Problem{Line: n, Err: "not a JSON object with name and password or password_hash: " + err.Error()})
 			return
 		}
 		// dec.More is false before a stray "}" or "]", so look at the rest.
 		if strings.TrimSpace(line[dec.InputOffset():]) != "" {
-			probs = append(probs, Problem{Line: n, Err: "text after the JSON object; put one object on each line"})
+			prob(Problem{Line: n, Err: "text after the JSON object; put one object on each line"})
 			return
 		}
 		if v.Name == nil {
-			probs = append(probs, Problem{Line: n, Err: "no name"})
+			prob(Problem{Line: n, Err: "no name"})
 			return
 		}
 		rec := Record{Line: n, Name: *v.Name, Password: v.Password, Hash: v.Hash, TOTPSecret: v.TOTPSecret}
 		if pr, ok := shape(rec); !ok {
-			probs = append(probs, pr)
+			prob(pr)
 			return
 		}
 		if pr, ok := totpSecret(&rec, opt); !ok {
-			probs = append(probs, pr)
+			prob(pr)
 			return
 		}
-		recs = append(recs, rec)
+		emit(rec)
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return recs, append(p, probs...), nil
 }
 
-func parseHtpasswd(r io.Reader) ([]Record, []Problem, error) {
-	var recs []Record
-	var probs []Problem
-	p, err := lines(r, func(n int, line string) {
+func parseHtpasswd(r io.Reader, emit func(Record), prob func(Problem), long func(Problem)) error {
+	return lines(r, long, func(n int, line string) {
 		t := strings.TrimSpace(line)
 		if t == "" || strings.HasPrefix(t, "#") {
 			return
@@ -390,15 +401,11 @@ func parseHtpasswd(r io.Reader) ([]Record, []Problem, error) {
 		// Editors leave trailing blanks; no hash ends in one.
 		hash = strings.TrimRight(hash, " \t")
 		if !ok || hash == "" {
-			probs = append(probs, Problem{Line: n, Err: "expected name:hash"})
+			prob(Problem{Line: n, Err: "expected name:hash"})
 			return
 		}
-		recs = append(recs, Record{Line: n, Name: name, Hash: hash})
+		emit(Record{Line: n, Name: name, Hash: hash})
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return recs, append(p, probs...), nil
 }
 
 // checkObject makes sure line is one JSON object whose keys appear once
