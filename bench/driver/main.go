@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -34,8 +33,8 @@ type sizes struct {
 	startRuns  int
 }
 
-var full = sizes{runs: 15, concurrent: 64, concRounds: 3, imports: 10000, big: 1000000, startRuns: 61}
-var quick = sizes{runs: 3, concurrent: 8, concRounds: 1, imports: 40, big: 2000, startRuns: 11}
+var full = sizes{runs: 15, concurrent: 64, concRounds: 5, imports: 10000, big: 1000000, startRuns: 61}
+var quick = sizes{runs: 3, concurrent: 8, concRounds: 2, imports: 40, big: 2000, startRuns: 11}
 
 const password = "correct horse battery"
 
@@ -53,7 +52,7 @@ func main() {
 	if *q {
 		sz = quick
 	}
-	if err := run(sz, *keep, *pgAdmin); err != nil {
+	if err := run(sz, *q, *keep, *pgAdmin); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -65,7 +64,7 @@ type bench struct {
 	cores                         int
 }
 
-func run(sz sizes, keep bool, pgAdmin string) error {
+func run(sz sizes, quick, keep bool, pgAdmin string) error {
 	if p := secret.DefaultParams; p != (secret.Params{Memory: 19456, Time: 2, Threads: 1}) {
 		return fmt.Errorf("bench/baseline hashes with m=19456,t=2,p=1 but authctl's defaults are %+v; update the baseline", p)
 	}
@@ -144,38 +143,18 @@ func run(sz sizes, keep bool, pgAdmin string) error {
 	if _, err := b.ok(conc, csv.String(), "user", "import", "-", "--format", "csv"); err != nil {
 		return err
 	}
-	var walls, baseWalls []time.Duration
-	failures := 0
-	for r := 0; r < sz.concRounds; r++ {
-		wall, failed, err := b.concurrentLogins(conc, sz.concurrent)
-		if err != nil {
-			return err
-		}
-		walls = append(walls, wall)
-		failures += failed
-		bw, bf, err := b.concurrent(sz.concurrent, func(int) *exec.Cmd { return exec.Command(b.baseline) })
-		if err != nil || bf > 0 {
-			return fmt.Errorf("concurrent baselines: %v, %d failed", err, bf)
-		}
-		baseWalls = append(baseWalls, bw)
+	cw, cbw, cr, failures, err := b.concurrentRounds(conc, sz)
+	if err != nil {
+		return err
 	}
-	cb := median(walls)
-	ideal := time.Duration(float64(sz.concurrent) * float64(base) / float64(b.cores))
-	rr := ratioRow(fmt.Sprintf("3. %d concurrent logins / (%d x baseline / %d cores)", sz.concurrent, sz.concurrent, b.cores),
-		fmt.Sprintf("%s / %s, %d failures", ms(cb), ms(ideal), failures), float64(cb)/float64(ideal), 1.3)
+	rr := ratioRow(fmt.Sprintf("3. %d concurrent logins / %d concurrent baselines, same round", sz.concurrent, sz.concurrent),
+		fmt.Sprintf("%s / %s, %d failures", ms(cw), ms(cbw), failures), cr, 1.3)
 	rr.ok = rr.ok && failures == 0
 	rows = append(rows, rr)
-	// The same number of bare hashes at once: what the machine itself loses
-	// to running that many processes side by side.
-	cbb := median(baseWalls)
-	rows = append(rows, row{name: fmt.Sprintf("   for reference: %d concurrent baselines / (%d x baseline / %d cores)", sz.concurrent, sz.concurrent, b.cores),
-		measured: fmt.Sprintf("%s / %s", ms(cbb), ms(ideal)), ratio: fmt.Sprintf("%.2f", float64(cbb)/float64(ideal)), target: "-", ok: true})
-	rows = append(rows, row{name: fmt.Sprintf("   for reference: %d concurrent logins / %d concurrent baselines", sz.concurrent, sz.concurrent),
-		measured: fmt.Sprintf("%s / %s", ms(cb), ms(cbb)), ratio: fmt.Sprintf("%.2f", float64(cb)/float64(cbb)), target: "-", ok: true})
 
 	// 3b. The same on PostgreSQL, where logins of different users do not
 	// queue for one writer.
-	pgRows, err := b.postgres(sz, pgAdmin, float64(cb)/float64(cbb))
+	pgRows, err := b.postgres(sz, pgAdmin)
 	if err != nil {
 		return err
 	}
@@ -183,19 +162,32 @@ func run(sz sizes, keep bool, pgAdmin string) error {
 
 	// 4. Bulk import of plain passwords.
 	imp := filepath.Join(dir, "import.db")
+	var iw time.Duration
 	csv.Reset()
 	csv.WriteString("name,password\n")
 	for i := 0; i < sz.imports; i++ {
 		fmt.Fprintf(&csv, "imp%06d,%s %d\n", i, password, i)
 	}
-	start := time.Now()
-	if _, err := b.ok(imp, csv.String(), "user", "import", "-", "--format", "csv"); err != nil {
-		return err
+	// The baseline is the same number of hashes in one process on all cores
+	// (bench/baseline -n), run in two halves around the import so that a
+	// change of load during the import hits both alike.
+	var bl time.Duration
+	for half, n := range []int{sz.imports / 2, sz.imports - sz.imports/2} {
+		if half == 1 {
+			start := time.Now()
+			if _, err := b.ok(imp, csv.String(), "user", "import", "-", "--format", "csv"); err != nil {
+				return err
+			}
+			iw = time.Since(start)
+		}
+		d, err := b.timeCmd("", b.baseline, "-n", strconv.Itoa(n))
+		if err != nil {
+			return err
+		}
+		bl += d
 	}
-	iw := time.Since(start)
-	ideal = time.Duration(float64(sz.imports) * float64(base) / float64(b.cores))
-	rows = append(rows, ratioRow(fmt.Sprintf("4. import %d passwords / (%d x baseline / %d cores)", sz.imports, sz.imports, b.cores),
-		fmt.Sprintf("%s / %s", ms(iw), ms(ideal)), float64(iw)/float64(ideal), 1.2))
+	rows = append(rows, ratioRow(fmt.Sprintf("4. import %d passwords / %d hashes in one process on %d cores", sz.imports, sz.imports, b.cores),
+		fmt.Sprintf("%s / %s", ms(iw), ms(bl)), float64(iw)/float64(bl), 1.2))
 
 	// 5. Login on a big database against a database of one user.
 	big := filepath.Join(dir, "big.db")
@@ -212,7 +204,7 @@ func run(sz sizes, keep bool, pgAdmin string) error {
 		fmt.Fprintf(f, "user%07d,\"%s\"\n", i, hash)
 	}
 	f.Close()
-	start = time.Now()
+	start := time.Now()
 	if _, err := b.ok(big, "", "user", "import", filepath.Join(dir, "big.csv")); err != nil {
 		return err
 	}
@@ -244,22 +236,31 @@ func run(sz sizes, keep bool, pgAdmin string) error {
 	rows = append(rows, row{name: fmt.Sprintf("6. user list -o json of %d users", sz.big),
 		measured: fmt.Sprintf("%s, peak RSS %.1f MiB", ms(lw), float64(rss)/(1<<20)), ratio: "-", target: "< 64 MiB", ok: rss < 64<<20})
 
-	// 7. Start-up.
-	h, v, err := b.pair(sz.startRuns,
+	// 7. Start-up, against the floor the design allows: cobra and viper
+	// linked, doing nothing. Hello world stays as a reference.
+	fl, v, err := b.pair(sz.startRuns,
+		func(int) (time.Duration, error) { return b.timeCmd("", filepath.Join(b.dir, "depsfloor")) },
+		func(int) (time.Duration, error) { return b.timeCmd("", b.authctl, "version") })
+	if err != nil {
+		return err
+	}
+	rows = append(rows, ratioRow("7. authctl version / cobra+viper linked, no work", fmt.Sprintf("%s / %s", ms(v), ms(fl)), float64(v)/float64(fl), 1.10))
+	h, v2, err := b.pair(sz.startRuns,
 		func(int) (time.Duration, error) { return b.timeCmd("", b.hello) },
 		func(int) (time.Duration, error) { return b.timeCmd("", b.authctl, "version") })
 	if err != nil {
 		return err
 	}
-	rows = append(rows, ratioRow("7. authctl version / hello world", fmt.Sprintf("%s / %s", ms(v), ms(h)), float64(v)/float64(h), 2))
-	h2, fl, err := b.pair(sz.startRuns,
+	rows = append(rows, row{name: "   for reference: authctl version / hello world",
+		measured: fmt.Sprintf("%s / %s", ms(v2), ms(h)), ratio: fmt.Sprintf("%.2f", float64(v2)/float64(h)), target: "-", ok: true})
+	h2, fl2, err := b.pair(sz.startRuns,
 		func(int) (time.Duration, error) { return b.timeCmd("", b.hello) },
 		func(int) (time.Duration, error) { return b.timeCmd("", filepath.Join(b.dir, "depsfloor")) })
 	if err != nil {
 		return err
 	}
 	rows = append(rows, row{name: "   for reference: cobra+viper linked, no work / hello world",
-		measured: fmt.Sprintf("%s / %s", ms(fl), ms(h2)), ratio: fmt.Sprintf("%.2f", float64(fl)/float64(h2)), target: "-", ok: true})
+		measured: fmt.Sprintf("%s / %s", ms(fl2), ms(h2)), ratio: fmt.Sprintf("%.2f", float64(fl2)/float64(h2)), target: "-", ok: true})
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measure\tmedians\tratio\ttarget\tok")
@@ -270,15 +271,33 @@ func run(sz sizes, keep bool, pgAdmin string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.name, r.measured, r.ratio, r.target, ok)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var missed []string
+	for _, r := range rows {
+		if !r.ok {
+			missed = append(missed, strings.TrimSpace(r.name))
+		}
+	}
+	if len(missed) == 0 {
+		return nil
+	}
+	if quick {
+		// Small sizes on a shared CI machine are noise: --quick proves the
+		// benchmark runs, and leaves the verdict to a full run.
+		fmt.Printf("\n--quick: targets not judged (missed at these sizes: %s)\n", strings.Join(missed, "; "))
+		return nil
+	}
+	return fmt.Errorf("%d target(s) missed: %s", len(missed), strings.Join(missed, "; "))
 }
 
 // postgres measures logins on a fresh PostgreSQL database: one login
 // against the bare hash (a login pays for a connection and a server
 // process, a few milliseconds more than a file: target 1.3), and n
-// concurrent logins against n concurrent hashes, whose ratio should be no
-// worse than the file's (fileConc): there is no single writer to queue for.
-func (b *bench) postgres(sz sizes, admin string, fileConc float64) ([]row, error) {
+// concurrent logins against n concurrent bare hashes in the same rounds,
+// with the file's target: there is no single writer to queue for.
+func (b *bench) postgres(sz sizes, admin string) ([]row, error) {
 	if admin == "" {
 		fmt.Printf("PostgreSQL rows skipped: no server (set %s, e.g. with eval \"$(scripts/pg-test-server start)\", or pass -pg URL)\n\n", pgtest.Env)
 		return nil, nil
@@ -306,26 +325,50 @@ func (b *bench) postgres(sz sizes, admin string, fileConc float64) ([]row, error
 	}
 	rows := []row{ratioRow("3b. login on PostgreSQL / argon2id baseline",
 		fmt.Sprintf("%s / %s", ms(login), ms(pbase)), float64(login)/float64(pbase), 1.3)}
+	cp, cbb, ratio, failures, err := b.concurrentRounds(url, sz)
+	if err != nil {
+		return nil, err
+	}
+	rr := ratioRow(fmt.Sprintf("    %d concurrent logins on PostgreSQL / %d concurrent baselines, same round", sz.concurrent, sz.concurrent),
+		fmt.Sprintf("%s / %s, %d failures", ms(cp), ms(cbb), failures), ratio, 1.3)
+	rr.ok = rr.ok && failures == 0
+	return append(rows, rr), nil
+}
+
+// concurrentRounds runs, in each of sz.concRounds rounds, sz.concurrent
+// logins of distinct users on db at once and sz.concurrent bare hashes
+// (bench/baseline) at once, one after the other, the order alternating
+// from round to round. The baseline is measured in the round, under the
+// round's load, not derived from another phase's single-hash median: that
+// once made 64 bare hashes come out faster than their "ideal". It returns
+// the median walls of each side, the median over rounds of each round's
+// logins/baselines, and the failed logins.
+func (b *bench) concurrentRounds(db string, sz sizes) (time.Duration, time.Duration, float64, int, error) {
 	var walls, baseWalls []time.Duration
+	var ratios []float64
 	failures := 0
 	for r := 0; r < sz.concRounds; r++ {
-		wall, failed, err := b.concurrentLogins(url, sz.concurrent)
-		if err != nil {
-			return nil, err
+		var wall, bw time.Duration
+		for step := 0; step < 2; step++ {
+			if (step+r)%2 == 0 {
+				w, failed, err := b.concurrentLogins(db, sz.concurrent)
+				if err != nil {
+					return 0, 0, 0, 0, err
+				}
+				wall, failures = w, failures+failed
+			} else {
+				w, bf, err := b.concurrent(sz.concurrent, func(int) *exec.Cmd { return exec.Command(b.baseline) })
+				if err != nil || bf > 0 {
+					return 0, 0, 0, 0, fmt.Errorf("concurrent baselines: %v, %d failed", err, bf)
+				}
+				bw = w
+			}
 		}
-		walls, failures = append(walls, wall), failures+failed
-		bw, bf, err := b.concurrent(sz.concurrent, func(int) *exec.Cmd { return exec.Command(b.baseline) })
-		if err != nil || bf > 0 {
-			return nil, fmt.Errorf("concurrent baselines: %v, %d failed", err, bf)
-		}
-		baseWalls = append(baseWalls, bw)
+		walls, baseWalls = append(walls, wall), append(baseWalls, bw)
+		ratios = append(ratios, float64(wall)/float64(bw))
 	}
-	cp, cbb := median(walls), median(baseWalls)
-	ratio := float64(cp) / float64(cbb)
-	rows = append(rows, row{name: fmt.Sprintf("    %d concurrent logins on PostgreSQL / %d concurrent baselines", sz.concurrent, sz.concurrent),
-		measured: fmt.Sprintf("%s / %s, %d failures", ms(cp), ms(cbb), failures), ratio: fmt.Sprintf("%.2f", ratio),
-		target: fmt.Sprintf("<= %.2f (file)", max(fileConc, 1.05)), ok: failures == 0 && ratio <= max(fileConc, 1.05)})
-	return rows, nil
+	slices.Sort(ratios)
+	return median(walls), median(baseWalls), ratios[len(ratios)/2], failures, nil
 }
 
 func ratioRow(name, measured string, ratio, target float64) row {
@@ -473,8 +516,21 @@ func (b *bench) concurrent(n int, mk func(i int) *exec.Cmd) (time.Duration, int,
 }
 
 // list times `user list -o json > /dev/null` and reads its peak RSS.
+//
+// The peak RSS is not read from the rusage of a child the driver starts
+// itself: Linux counts in a child's maxrss the resident set it had before
+// exec, which for a child of the driver is the driver's (44 MiB reported
+// where the listing alone peaks at 17). GNU time (/usr/bin/time, Debian
+// package time) is started instead: its own resident set is about 2 MiB,
+// below anything authctl reaches, and it reports the maxrss of its child
+// (%M, in KiB), so what it reports is the listing's.
 func (b *bench) list(db string) (time.Duration, int64, error) {
-	c := exec.Command(b.authctl, "--db", db, "user", "list", "-o", "json")
+	gnuTime, err := exec.LookPath("/usr/bin/time")
+	if err != nil {
+		return 0, 0, errors.New("/usr/bin/time is needed to read the listing's peak RSS (Debian package time)")
+	}
+	out := filepath.Join(b.dir, "list.maxrss")
+	c := exec.Command(gnuTime, "-f", "%M", "-o", out, b.authctl, "--db", db, "user", "list", "-o", "json")
 	c.Env = b.env
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
@@ -482,14 +538,24 @@ func (b *bench) list(db string) (time.Duration, int64, error) {
 	}
 	defer devnull.Close()
 	c.Stdout = devnull
+	var errb bytes.Buffer
+	c.Stderr = &errb
 	start := time.Now()
 	if err := c.Run(); err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("authctl user list: %v: %s", err, errb.String())
 	}
 	d := time.Since(start)
-	var rss int64
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss) * 1024 // kilobytes on Linux
+	m, err := os.ReadFile(out)
+	if err != nil {
+		return 0, 0, err
 	}
-	return d, rss, nil
+	f := strings.Fields(string(m))
+	if len(f) == 0 {
+		return 0, 0, fmt.Errorf("/usr/bin/time wrote no peak RSS: %q", m)
+	}
+	kib, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("/usr/bin/time's peak RSS: %w", err)
+	}
+	return d, kib * 1024, nil
 }
