@@ -12,7 +12,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -368,17 +370,56 @@ func (t *boltTx) DeleteUser(name string) error {
 // Users calls fn for each user in name order, decoding one at a time, so
 // memory stays flat however many users there are.
 func (t *boltTx) Users(fn func(*User) error) error {
-	n := 0
-	return t.tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
-		u, err := DecodeUser(v)
-		if err != nil {
-			return err
+	// Records are decoded a chunk at a time on every core (decoding is most
+	// of a listing's cost) and handed to fn in name order.
+	raw := make([][]byte, 0, scanChunk)
+	flush := func() error {
+		users, err := decodeAll(raw)
+		raw = raw[:0]
+		dropPages(t.tx)
+		for _, u := range users {
+			if err := fn(u); err != nil {
+				return err
+			}
 		}
-		if n++; n%scanChunk == 0 {
-			dropPages(t.tx)
+		return err
+	}
+	err := t.tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
+		raw = append(raw, v)
+		if len(raw) == scanChunk {
+			return flush()
 		}
-		return fn(u)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// decodeAll decodes records in parallel. On a damaged record it returns the
+// users before it, in order, and its error.
+func decodeAll(raw [][]byte) ([]*User, error) {
+	users := make([]*User, len(raw))
+	errs := make([]error, len(raw))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(raw)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(raw); i += workers {
+				users[i], errs[i] = DecodeUser(raw[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return users[:i], err
+		}
+	}
+	return users, nil
 }
 
 // scanChunk is how many records a scan reads between releases of the pages

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -714,5 +715,42 @@ func TestTruncatedFileRefused(t *testing.T) {
 				t.Errorf("the database cut to %d bytes was changed", n)
 			}
 		}
+	}
+}
+
+// A scan decodes records a chunk at a time on every core but hands them
+// over in name order; a damaged record ends it with an error after every
+// record before it, across a chunk boundary too.
+func TestUsersInOrderAndStopAtDamage(t *testing.T) {
+	db := New(Options{Path: filepath.Join(t.TempDir(), "scan.db"), LockTimeout: time.Second, Create: true, NoSync: true})
+	const n, bad = 5000, 4500 // bad is past the first chunk of 4096
+	err := db.Update(func(tx Tx) error {
+		for i := range n {
+			if err := tx.PutUser(&User{Name: fmt.Sprintf("u%05d", i), PasswordHash: "x"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	if err := db.View(func(tx Tx) error {
+		return tx.Users(func(u *User) error { names = append(names, u.Name); return nil })
+	}); err != nil || len(names) != n || !slices.IsSorted(names) {
+		t.Fatalf("scan: %d names, sorted %v, %v", len(names), slices.IsSorted(names), err)
+	}
+	if err := db.Update(func(tx Tx) error {
+		return tx.(*boltTx).tx.Bucket(bucketUsers).Put([]byte(fmt.Sprintf("u%05d", bad)), []byte("{not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	names = names[:0]
+	err = db.View(func(tx Tx) error {
+		return tx.Users(func(u *User) error { names = append(names, u.Name); return nil })
+	})
+	if err == nil || len(names) != bad || names[bad-1] != fmt.Sprintf("u%05d", bad-1) {
+		t.Fatalf("scan past a damaged record: %d names (want %d), %v", len(names), bad, err)
 	}
 }
