@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/authctl/authctl/internal/apperr"
@@ -27,7 +26,8 @@ type ImportOptions struct {
 	Workers int
 	// BatchSize is the number of users written per transaction.
 	BatchSize int
-	// Progress, if set, is called as passwords are hashed and users written.
+	// Progress, if set, is called as passwords are hashed and users written,
+	// for one step at a time (never concurrently).
 	Progress func(done, total int)
 }
 
@@ -349,18 +349,24 @@ func (s *Service) importSealer() (*secret.Sealer, error) {
 }
 
 // importProgress counts the steps of an import, hashing then writing each
-// user, for ImportOptions.Progress; it is called from every worker.
+// user, for ImportOptions.Progress. Every worker steps it, but the callback
+// runs for one step at a time, so it needs no locking of its own.
 type importProgress struct {
 	fn    func(done, total int)
 	total int
-	done  atomic.Int64
+	mu    sync.Mutex
+	done  int
 }
 
 func (p *importProgress) step(n int) {
+	if p.fn == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for range n {
-		if p.fn != nil {
-			p.fn(int(p.done.Add(1)), p.total)
-		}
+		p.done++
+		p.fn(p.done, p.total)
 	}
 }
 
