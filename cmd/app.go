@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -194,3 +195,26 @@ func checkCodeFlag(code string) error {
 
 // codeFlagUsage is the help of --code on commands that need both factors.
 const codeFlagUsage = "one-time code (6 digits from the authenticator app) or an unused backup code, when 2FA is on"
+
+// passwordFor2FA is how every command that changes a user's 2FA begins:
+// the password source (refused at once without a terminal or
+// --password-stdin), the service, a check before the prompt that the user
+// exists and has 2FA on, then the password.
+func (a *App) passwordFor2FA(stdin bool, name string) (*account.Service, *passwordSource, string, error) {
+	pws, err := a.passwords(stdin)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	svc, err := a.Service(false)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := svc.Require2FA(name, true); err != nil {
+		return nil, nil, "", err
+	}
+	pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return svc, pws, pw, nil
+}

@@ -49,19 +49,7 @@ Scripts give the password as the first line of standard input with
 					return err
 				}
 			}
-			pws, err := app.passwords(stdin)
-			if err != nil {
-				return err
-			}
-			svc, err := app.Service(false)
-			if err != nil {
-				return err
-			}
-			// Before the password prompt: the user is missing or 2FA is off.
-			if err := svc.Require2FA(name, true); err != nil {
-				return err
-			}
-			pw, err := pws.get(fmt.Sprintf("Password for %s: ", name))
+			svc, pws, pw, err := app.passwordFor2FA(stdin, name)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@
 package otp
 
 import (
-	"crypto/subtle"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -91,32 +90,7 @@ var ErrReplay = errors.New("code already used")
 // a double submit of the last accepted code from an older one; no match is
 // ErrWrongCode.
 func Check(secret, code string, now time.Time, lastStep int64) (step int64, err error) {
-	cur := Step(now)
-	replay := int64(-1)
-	found := int64(-1)
-	for s := cur - Skew; s <= cur+Skew; s++ {
-		want, err := CodeAt(secret, s, Digits, potp.AlgorithmSHA1)
-		if err != nil {
-			return 0, err
-		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			if s <= lastStep {
-				replay = s
-				continue
-			}
-			if found < 0 {
-				found = s
-			}
-		}
-	}
-	switch {
-	case found >= 0:
-		return found, nil
-	case replay >= 0:
-		return replay, ErrReplay
-	default:
-		return 0, ErrWrongCode
-	}
+	return Params{}.Verify(secret, code, now, 0, lastStep)
 }
 
 // ErrWrongCode means the code matches none of the accepted steps.
