@@ -84,20 +84,39 @@ type duplicate struct {
 
 func (d *duplicate) Error() string { return d.err.Error() }
 
-// reservation is one counted attempt.
+// reservation is one counted attempt: in the store's table of attempts in
+// progress (held), or, where the store has none, in the record itself.
 type reservation struct {
-	failures int       // the count, this attempt included
-	lockSet  time.Time // the lock this attempt set, or zero
-	prevLock time.Time // the lock it replaced
+	held     store.Held // nil: counted in the record
+	started  time.Time  // when it was reserved (held)
+	failures int        // the count, this attempt included
+	lockSet  time.Time  // the lock this attempt set (in the record) or sets if it fails (held), or zero
+	prevLock time.Time  // the lock it replaced in the record
 }
 
-// release gives an attempt back to the count.
+// release gives an attempt back: f is the record as re-read in the
+// settling transaction.
 func (r reservation) release(f *store.User) {
+	if r.held != nil {
+		r.held.Done()
+		return
+	}
 	if f.Failures > 0 {
 		f.Failures--
 	}
 	if !r.lockSet.IsZero() && f.LockedUntil.Equal(r.lockSet) {
 		f.LockedUntil = r.prevLock
+	}
+}
+
+// inRecord reports whether the attempt is counted in the record, so that
+// giving it back or keeping it needs no write.
+func (r reservation) inRecord() bool { return r.held == nil }
+
+// done ends an attempt in progress, if it still is.
+func (r reservation) done() {
+	if r.held != nil {
+		r.held.Done()
 	}
 }
 
@@ -190,6 +209,7 @@ func (s *Service) guardOnce(g guarded) (LoginResult, error) {
 	if refused != "" {
 		return res, s.refuse(g, refused)
 	}
+	defer r.done()  // settled by now, in every way out; this is for a panic
 	g.name = u.Name // as stored: the typed name may be another spelling
 	res.TwoFactor = u.TOTP != nil
 	p, err := s.verify(g, u, keyID)
@@ -202,41 +222,64 @@ func (s *Service) guardOnce(g guarded) (LoginResult, error) {
 	return s.commit(g, u, r, p)
 }
 
-// reserve counts the attempt in one short transaction before anything is
-// verified, so that however many processes try at once, no more than the
-// policy allows are ever verified. refused says why the attempt was not
-// counted: an unknown user (logins only) or a locked account.
+// reserve counts the attempt before anything is verified, so that however
+// many processes try at once, no more than the policy allows are ever
+// verified. refused says why the attempt was not counted: an unknown user
+// (logins only) or a locked account.
+//
+// Where the store keeps attempts in progress outside its records (the bbolt
+// file on Linux), the attempt is recorded there, which needs no durable
+// commit; otherwise it is counted in the record in one short transaction
+// (PostgreSQL: one that does not wait for the disk).
 func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation, refused string, err error) {
+	if rs, ok := s.Store.(store.InFlight); ok {
+		u, keyID, r, refused, err = s.reserveInFlight(rs, g)
+		if !errors.Is(err, store.ErrNoAttempts) {
+			return u, keyID, r, refused, err
+		}
+	}
+	return s.reserveInRecord(g)
+}
+
+// admit reads the user and checks what the operation needs before an
+// attempt is counted. refused is set for an unknown name at a login.
+func (s *Service) admit(tx store.Tx, g guarded) (u *store.User, keyID, refused string, err error) {
+	u, err = lookup(tx, g.name)
+	if errors.Is(err, store.ErrNotFound) {
+		if g.op == "" {
+			// A name no user can have is bad input, which says nothing
+			// about the users there are.
+			if err := CheckName(g.name); err != nil {
+				return nil, "", "", err
+			}
+			return nil, "", "unknown user", nil
+		}
+		return nil, "", "", noSuchUser(g.name)
+	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	if g.need != nil {
+		if err := g.need(u); err != nil {
+			return nil, "", "", err
+		}
+	}
+	keyID = tx.KeyID()
+	if err := s.checkKey(g, u, keyID); err != nil {
+		return nil, "", "", err
+	}
+	return u, keyID, "", nil
+}
+
+func (s *Service) reserveInRecord(g guarded) (u *store.User, keyID string, r reservation, refused string, err error) {
 	update := s.Store.Update
 	if l, ok := s.Store.(store.LightUpdater); ok {
 		update = l.UpdateLight // losing a reservation in a crash is harmless
 	}
 	err = update(func(tx store.Tx) error {
-		refused = "" // a backend may run this again: decide afresh
 		var err error
-		u, err = lookup(tx, g.name)
-		if errors.Is(err, store.ErrNotFound) {
-			if g.op == "" {
-				// A name no user can have is bad input, which says nothing
-				// about the users there are.
-				if err := CheckName(g.name); err != nil {
-					return err
-				}
-				refused = "unknown user"
-				return nil
-			}
-			return noSuchUser(g.name)
-		}
-		if err != nil {
-			return err
-		}
-		if g.need != nil {
-			if err := g.need(u); err != nil {
-				return err
-			}
-		}
-		keyID = tx.KeyID()
-		if err := s.checkKey(g, u, keyID); err != nil {
+		// A backend may run this again: decide afresh.
+		if u, keyID, refused, err = s.admit(tx, g); err != nil || refused != "" {
 			return err
 		}
 		now := s.now()
@@ -256,6 +299,166 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 		return nil, "", reservation{}, refused, err
 	}
 	return u, keyID, r, "", nil
+}
+
+// reserveInFlight records the attempt in the store's table of attempts in
+// progress. The attempts in progress on the user count as failures until
+// they settle, and the one that reaches the threshold locks the account
+// while it is in progress, so the count is the same as if each were in the
+// record. Orphans (attempts whose process was killed) are first counted in
+// the record, as the failures they may have been.
+func (s *Service) reserveInFlight(rs store.InFlight, g guarded) (u *store.User, keyID string, r reservation, refused string, err error) {
+	for folded := false; ; folded = true {
+		fold := ""
+		held, err := rs.Reserve(func(tx store.Tx) (string, *store.Attempt, error) {
+			var err error
+			fold, r = "", reservation{}
+			if u, keyID, refused, err = s.admit(tx, g); err != nil || refused != "" {
+				return "", nil, err
+			}
+			at, ok := tx.(store.AttemptTx)
+			if !ok {
+				return "", nil, store.ErrNoAttempts
+			}
+			live, orphans := at.Attempts(u.Name)
+			if len(orphans) > 0 && !folded {
+				fold = u.Name
+				return "", nil, nil
+			}
+			now := s.now()
+			eff := pending(u, append(live, orphans...))
+			if Locked(&eff, now) {
+				refused = "account locked"
+				return "", nil, nil
+			}
+			a := &store.Attempt{Started: now}
+			r.started, r.failures = now, eff.Failures+1
+			if d := s.Policy.Delay(r.failures); d > 0 {
+				a.LockUntil = now.Add(d)
+				r.lockSet = a.LockUntil
+			}
+			return u.Name, a, nil
+		})
+		switch {
+		case err != nil:
+			return nil, "", reservation{}, "", err
+		case fold != "":
+			if err := s.foldOrphans(fold); err != nil {
+				return nil, "", reservation{}, "", err
+			}
+			continue
+		case refused != "":
+			return nil, "", reservation{}, refused, nil
+		}
+		r.held = held
+		return u, keyID, r, "", nil
+	}
+}
+
+// pending is u as it would be if the attempts in progress on it all failed
+// now: counted, and locked by the one that reaches the threshold.
+func pending(u *store.User, attempts []store.Attempt) store.User {
+	eff := *u
+	eff.Failures += len(attempts)
+	for _, a := range attempts {
+		if a.LockUntil.After(eff.LockedUntil) {
+			eff.LockedUntil = a.LockUntil
+		}
+	}
+	return eff
+}
+
+// foldOrphans counts the orphans of a user (attempts whose process ended
+// before settling them, killed at a code prompt, say) in its record as
+// failures: an attempt whose process was killed may have been a guess whose
+// answer its owner saw some of.
+func (s *Service) foldOrphans(name string) error {
+	return s.Store.Update(func(tx store.Tx) error {
+		f, err := tx.User(name)
+		if err != nil {
+			return err
+		}
+		if n, err := s.countOrphans(tx, f); err != nil || n == 0 {
+			return err
+		}
+		return tx.PutUser(f)
+	})
+}
+
+// countOrphans counts f's orphans in f, in a write transaction that then
+// stores f, and returns how many there were.
+func (s *Service) countOrphans(tx store.Tx, f *store.User) (int, error) {
+	at, ok := tx.(store.AttemptTx)
+	if !ok {
+		return 0, nil
+	}
+	orphans := at.TakeOrphans(f.Name)
+	for _, o := range orphans {
+		if err := s.countFailure(tx, f, o, store.AuditEntry{Event: EvLoginFail, User: f.Name, Detail: "attempt not finished: its process ended"}); err != nil {
+			return 0, err
+		}
+	}
+	return len(orphans), nil
+}
+
+// dropOrphans forgets name's orphans: the user is unlocked or deleted.
+func dropOrphans(tx store.Tx, name string) {
+	if at, ok := tx.(store.AttemptTx); ok {
+		at.TakeOrphans(name)
+	}
+}
+
+// countFailure counts the failed attempt a, which was in progress, in the
+// record f, locks the account as the policy says, and audits it (fail,
+// after the lockout if any).
+func (s *Service) countFailure(tx store.Tx, f *store.User, a store.Attempt, fail store.AuditEntry) error {
+	if d := s.addFailure(f, a, s.now()); d > 0 {
+		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: f.Name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", f.Failures, d.Round(time.Second))}); err != nil {
+			return err
+		}
+	}
+	return s.audit(tx, fail)
+}
+
+// addFailure counts the failed attempt a in f at now and returns how long
+// it locked the account for, or zero. The lock is what the count calls for,
+// and no shorter than the one a set while in progress: attempts settle in
+// any order, and the one that reached the threshold may settle before
+// those it counted on. A login that succeeded since a started cleared the
+// count a's lock was set on, so it is not kept.
+func (s *Service) addFailure(f *store.User, a store.Attempt, now time.Time) time.Duration {
+	f.Failures++
+	var until time.Time
+	if f.LastLoginAt.Before(a.Started) {
+		until = a.LockUntil
+	}
+	if d := s.Policy.Delay(f.Failures); d > 0 && now.Add(d).After(until) {
+		until = now.Add(d)
+	}
+	if until.After(now) && until.After(f.LockedUntil) {
+		f.LockedUntil = until
+		return until.Sub(now)
+	}
+	return 0
+}
+
+// counted is u with its orphans counted as the next attempt will count
+// them, for what an admin is shown.
+func (s *Service) counted(tx store.Tx, u *store.User) *store.User {
+	at, ok := tx.(store.AttemptTx)
+	if !ok {
+		return u
+	}
+	_, orphans := at.Attempts(u.Name)
+	if len(orphans) == 0 {
+		return u
+	}
+	c := *u
+	now := s.now()
+	for _, o := range orphans {
+		s.addFailure(&c, o, now)
+	}
+	return &c
 }
 
 // checkKey fails when the operation will need the key file and it cannot be
@@ -477,19 +680,40 @@ func (s *Service) settle(g guarded, r reservation, cause error) error {
 	return cause
 }
 
-// failed audits a failed attempt, which its reservation already counted.
+// failed settles a failed attempt: counted in the record (where its
+// reservation was not already) and audited.
 func (s *Service) failed(tx store.Tx, name string, r reservation, gs *guess) error {
+	fail := store.AuditEntry{Event: EvLoginFail, User: name, Factor: gs.factor, Detail: gs.detail}
+	if !r.inRecord() {
+		defer r.done()
+		f, err := tx.User(name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.countFailure(tx, f, store.Attempt{Started: r.started, LockUntil: r.lockSet}, fail); err != nil {
+			return err
+		}
+		return tx.PutUser(f)
+	}
 	if !r.lockSet.IsZero() {
 		d := r.lockSet.Sub(s.now()).Round(time.Second)
 		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", r.failures, d)}); err != nil {
 			return err
 		}
 	}
-	return s.audit(tx, store.AuditEntry{Event: EvLoginFail, User: name, Factor: gs.factor, Detail: gs.detail})
+	return s.audit(tx, fail)
 }
 
-// release gives an attempt back in its own transaction.
+// release gives an attempt back, in its own transaction where it was
+// counted in the record.
 func (s *Service) release(name string, r reservation) error {
+	if !r.inRecord() {
+		r.done()
+		return nil
+	}
 	return s.Store.Update(func(tx store.Tx) error {
 		f, err := tx.User(name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -526,18 +750,16 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 		}
 		if f.PasswordHash != u.PasswordHash || !sameFactors(f, u) {
 			changed = true
-			r.release(f)
-			return tx.PutUser(f)
+			return s.giveBack(tx, f, r)
 		}
 		if dup, gs := g.spend(f, p); gs != nil {
 			outcome = gs.err
 			return s.failed(tx, g.name, r, gs)
 		} else if dup != nil {
 			outcome = dup
-			r.release(f)
-			return tx.PutUser(f)
+			return s.giveBack(tx, f, r)
 		}
-		s.succeeded(g, f, r, p, &res)
+		s.succeeded(tx, g, f, r, p, &res)
 		if g.apply != nil {
 			if applyErr = g.apply(tx, f); applyErr != nil {
 				return applyErr
@@ -566,6 +788,16 @@ func (s *Service) commit(g guarded, u *store.User, r reservation, p passed) (Log
 	}
 	res.Factor = p.factor
 	return res, nil
+}
+
+// giveBack gives the attempt back on the re-read record f, writing it only
+// where the attempt was counted there.
+func (s *Service) giveBack(tx store.Tx, f *store.User, r reservation) error {
+	r.release(f)
+	if !r.inRecord() {
+		return nil
+	}
+	return tx.PutUser(f)
 }
 
 // gone is the answer when the user was deleted while the attempt was
@@ -606,10 +838,14 @@ func (g guarded) spend(f *store.User, p passed) (dup error, gs *guess) {
 // succeeded settles the count of a verified attempt on f: a full login
 // clears it, anything else gives the attempt back; and it stores the
 // password re-hashed with current parameters, if it was.
-func (s *Service) succeeded(g guarded, f *store.User, r reservation, p passed, res *LoginResult) {
+func (s *Service) succeeded(tx store.Tx, g guarded, f *store.User, r reservation, p passed, res *LoginResult) {
 	if g.clears && !p.unchecked {
+		// A login clears the count of every attempt before it, those
+		// whose process ended unsettled included.
 		f.Failures = 0
 		f.LockedUntil = time.Time{}
+		r.done()
+		dropOrphans(tx, f.Name)
 	} else {
 		r.release(f)
 	}

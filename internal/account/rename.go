@@ -55,6 +55,11 @@ func (s *Service) RenameUser(old, next string) (string, error) {
 			if tx.HasUser(name) {
 				return userExists(name)
 			}
+			// Attempts in progress are kept under the name; count those
+			// whose process ended before the name goes.
+			if _, err := s.countOrphans(tx, f); err != nil {
+				return err
+			}
 			f.Name = name
 			if f.TOTP != nil {
 				f.TOTP.Secret = totp

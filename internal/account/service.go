@@ -141,8 +141,12 @@ func (s *Service) updateUser(name string, change func(tx store.Tx, u *store.User
 func (s *Service) read(name string) (u *store.User, keyID string, err error) {
 	err = s.Store.View(func(tx store.Tx) error {
 		u, err = lookup(tx, name)
+		if err != nil {
+			return err
+		}
+		u = s.counted(tx, u)
 		keyID = tx.KeyID()
-		return err
+		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", noSuchUser(name)

@@ -74,6 +74,7 @@ func (s *Service) DeleteUser(name string) error {
 		if err := tx.DeleteUser(u.Name); err != nil {
 			return err
 		}
+		dropOrphans(tx, u.Name)
 		return s.audit(tx, store.AuditEntry{Event: EvUserDelete, User: u.Name})
 	})
 }
@@ -109,9 +110,10 @@ func (s *Service) ChangePassword(name string, proof Proof, next string) error {
 // Unlock clears name's failure counter and lock.
 func (s *Service) Unlock(name string) (wasLocked bool, err error) {
 	err = s.updateUser(name, func(tx store.Tx, u *store.User) error {
-		wasLocked = Locked(u, s.now())
+		wasLocked = Locked(s.counted(tx, u), s.now())
 		u.Failures = 0
 		u.LockedUntil = time.Time{}
+		dropOrphans(tx, u.Name)
 		return s.audit(tx, store.AuditEntry{Event: EvUnlock, User: u.Name})
 	})
 	return wasLocked, err

@@ -54,7 +54,7 @@ func (s *Service) View(name string) (UserView, error) {
 func (s *Service) EachUser(fn func(UserView) error) error {
 	now := s.now()
 	return s.Store.View(func(tx store.Tx) error {
-		return tx.Users(func(u *store.User) error { return fn(viewOf(u, now)) })
+		return tx.Users(func(u *store.User) error { return fn(viewOf(s.counted(tx, u), now)) })
 	})
 }
 

@@ -86,8 +86,16 @@ func (d *DB) Update(fn func(Tx) error) error {
 	return d.run(true, fn)
 }
 
-func (d *DB) run(write bool, fn func(Tx) error) (err error) {
-	db, release, err := d.open(write)
+func (d *DB) run(write bool, fn func(Tx) error) error {
+	return d.runTx(write, write, func(tx *boltTx) error { return fn(tx) })
+}
+
+// runTx runs fn in one transaction, read-write when write is set. With
+// exclusive, the file is opened for writing under the exclusive lock, and
+// the transaction may still be read-only: Reserve reads under that lock,
+// and a database it could not write is refused before anything is tried.
+func (d *DB) runTx(exclusive, write bool, fn func(*boltTx) error) (err error) {
+	db, release, err := d.open(exclusive, exclusive || write)
 	if err != nil {
 		return err
 	}
@@ -110,7 +118,8 @@ func (d *DB) run(write bool, fn func(Tx) error) (err error) {
 		if fi, err := os.Stat(d.opts.Path); err == nil && fi.Size() < btx.Size() {
 			return apperr.New(apperr.Env, "%s is corrupt: it is %d bytes but must be at least %d (cut short?); it was left untouched", d.opts.Path, fi.Size(), btx.Size())
 		}
-		tx := &boltTx{tx: btx}
+		tx := &boltTx{tx: btx, attemptsPath: d.attemptsPath()}
+		defer tx.closeAttempts()
 		if err := tx.checkSchema(write && d.opts.Create, d.opts.Path); err != nil {
 			return err
 		}
@@ -124,7 +133,7 @@ func (d *DB) run(write bool, fn func(Tx) error) (err error) {
 
 // open checks the path, takes the lock and opens the file. release drops
 // the lock after the bbolt handle is closed.
-func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
+func (d *DB) open(exclusive, write bool) (db *bolt.DB, release func(), err error) {
 	path := d.opts.Path
 	if path == "" {
 		return nil, nil, apperr.New(apperr.Invalid, "no database path given")
@@ -148,7 +157,7 @@ func (d *DB) open(write bool) (db *bolt.DB, release func(), err error) {
 		return nil, nil, noDatabase("database %s is empty", path)
 	}
 	start := time.Now()
-	release, err = lockSidecar(path, write, d.opts.LockTimeout)
+	release, err = lockSidecar(path, exclusive, d.opts.LockTimeout)
 	if err != nil {
 		return nil, nil, d.envErr(err)
 	}
@@ -278,6 +287,10 @@ func (d *DB) envErr(err error) error {
 // boltTx is one transaction on the bbolt file.
 type boltTx struct {
 	tx *bolt.Tx
+	// attemptsPath is the table of attempts in progress beside the
+	// database, opened on first use (attempts).
+	attemptsPath string
+	at           *attemptTable
 }
 
 func (t *boltTx) checkSchema(mayInit bool, path string) error {
