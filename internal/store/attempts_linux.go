@@ -156,7 +156,11 @@ func (at *attemptTable) load() {
 		return
 	}
 	at.loaded = true
-	buf := make([]byte, maxSlots*slotSize)
+	fi, err := at.f.Stat()
+	if err != nil {
+		return
+	}
+	buf := make([]byte, min(fi.Size(), maxSlots*slotSize))
 	n, err := at.f.ReadAt(buf, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return
