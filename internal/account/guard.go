@@ -209,7 +209,7 @@ func (s *Service) guardOnce(g guarded) (LoginResult, error) {
 	if refused != "" {
 		return res, s.refuse(g, refused)
 	}
-	defer r.done()  // settled by now, in every way out; this is for a panic
+	defer r.done()  // settled by now on every way out; this ends it where no transaction did (an error)
 	g.name = u.Name // as stored: the typed name may be another spelling
 	res.TwoFactor = u.TOTP != nil
 	p, err := s.verify(g, u, keyID)
