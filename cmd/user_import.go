@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	goio "io" // io is the command's streams below
@@ -262,20 +263,22 @@ func (b *importBar) finish() {
 
 // report prints the summary of an import: what was skipped on stderr and
 // the counts on stdout, or the JSON summary. It returns the import's
-// failure, if it was one, after the summary.
+// failure, if it was one, after the summary. The skipped lines are written
+// as they are listed, which may read the file again, so that a million of
+// them are never held at once.
 func (o *importOptions) report(res account.ImportResult, elapsed time.Duration) error {
 	io := o.App.IO
 	// --skip-invalid with nothing valid left is a failure for a script,
 	// after the summary says what was skipped.
 	var none error
 	switch {
-	case !o.SkipInvalid && len(res.Skipped) > 0:
+	case !o.SkipInvalid && res.Skipped > 0:
 		// The file was all valid when checked; these names were taken by
 		// another authctl process while the batches were written.
 		none = apperr.New(apperr.Conflict, "%d %s added by another process during the import and skipped; the rest was imported",
-			len(res.Skipped), plural(len(res.Skipped), "user was", "users were"))
-	case res.Imported == 0 && len(res.Skipped) > 0:
-		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", len(res.Skipped))
+			res.Skipped, plural(res.Skipped, "user was", "users were"))
+	case res.Imported == 0 && res.Skipped > 0:
+		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", res.Skipped)
 	}
 	summary := fmt.Sprintf("imported %d %s", res.Imported, plural(res.Imported, "user", "users"))
 	done := summary // what stays done when the summary cannot be printed
@@ -283,23 +286,85 @@ func (o *importOptions) report(res account.ImportResult, elapsed time.Duration) 
 		done = ""
 	}
 	if o.JSON {
-		sum := importSummary{Imported: res.Imported, Hashed: res.Hashed, FromHash: res.FromHash, Skipped: []importSkipJSON{}, Seconds: elapsed.Seconds()}
-		for _, p := range res.Skipped {
-			sum.Skipped = append(sum.Skipped, importSkipJSON{Line: p.Line, Name: p.Name, Error: p.Err})
+		err := writeImportJSON(io.Out, res, elapsed)
+		var le listError
+		if errors.As(err, &le) {
+			return skippedListErr(le.err, done)
 		}
-		if err := writeJSON(io.Out, sum); err != nil {
+		if err != nil {
 			return errOutput(err, done)
 		}
 		return none
 	}
-	for _, p := range res.Skipped {
-		fmt.Fprintf(io.Err, "authctl: skipped %s\n", p)
+	// Stderr is not buffered: one write per skipped line would be a
+	// million system calls.
+	w := bufio.NewWriterSize(io.Err, 64<<10)
+	listErr := res.EachSkipped(func(p importer.Problem) error {
+		fmt.Fprintf(w, "authctl: skipped %s\n", p)
+		return nil
+	})
+	w.Flush()
+	if listErr != nil {
+		return skippedListErr(listErr, done)
 	}
 	if _, err := fmt.Fprintf(io.Out, "%s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
-		summary, res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond)); err != nil {
+		summary, res.Hashed, res.FromHash, res.Skipped, elapsed.Round(time.Millisecond)); err != nil {
 		return errOutput(err, done)
 	}
 	return none
+}
+
+// skippedListErr is the failure to list the skipped lines again (the file
+// changed after it was imported), with what the import did.
+func skippedListErr(err error, done string) error {
+	if done == "" {
+		done = "nothing was imported"
+	}
+	return apperr.Wrap(apperr.KindOf(err), err, done+", but the skipped lines cannot be listed")
+}
+
+// listError is a failure of ImportResult.EachSkipped, not of the output.
+type listError struct{ err error }
+
+func (e listError) Error() string { return e.err.Error() }
+
+// writeImportJSON writes the importSummary of res, one skipped line at a
+// time, byte for byte as encoding it whole would.
+func writeImportJSON(w goio.Writer, res account.ImportResult, elapsed time.Duration) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var item bytes.Buffer
+	enc := newJSONEncoder(&item)
+	// encode writes v as the encoder would, without its newline.
+	encode := func(v any) error {
+		item.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(item.Bytes(), []byte("\n")))
+		return err
+	}
+	fmt.Fprintf(bw, `{"imported":%d,"hashed":%d,"from_hash":%d,"skipped":[`, res.Imported, res.Hashed, res.FromHash)
+	n := 0
+	var werr error
+	err := res.EachSkipped(func(p importer.Problem) error {
+		if n++; n > 1 {
+			bw.WriteByte(',')
+		}
+		werr = encode(importSkipJSON{Line: p.Line, Name: p.Name, Error: p.Err})
+		return werr
+	})
+	if err != nil && werr == nil {
+		return listError{err}
+	}
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`],"seconds":`)
+	if err := encode(elapsed.Seconds()); err != nil {
+		return err
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // importReadErr describes a failure to open or read the import file.
