@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	goio "io" // io is the command's streams below
@@ -19,6 +20,7 @@ import (
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/fsutil"
 	"github.com/authctl/authctl/internal/importer"
+	"github.com/authctl/authctl/internal/spool"
 )
 
 type importOptions struct {
@@ -67,10 +69,13 @@ reported with its line number, unless --skip-invalid, which imports the rest
 and lists what it skipped. Users are written in batches of short transactions,
 so other authctl processes keep working during a large import.
 
-FILE is read twice, once to check it and once to write the users, so memory
-stays bounded however long it is; it must not change meanwhile. Standard
-input, which cannot be read twice, is held in memory: for millions of lines,
-import from a file.`,
+FILE is read twice, once to check it and once to write the users (and once
+more to list many skipped lines), so memory stays bounded however long it
+is; it must not change meanwhile. Standard input, which cannot be read
+twice, is kept in memory up to 1 MiB; past that, in a temporary file in
+$TMPDIR (or /tmp) that is removed as soon as it is made and sealed with a
+key that never leaves authctl's memory, so no password reaches the disk in
+clear. It is capped at 2 GiB, as a file is.`,
 		Example: `  authctl user import users.csv
   authctl user import --format htpasswd /etc/apache2/.htpasswd
   printf 'name,password_hash,totp_secret\nalice,%s,%s\n' "$HASH" "$SECRET" | authctl user import -
@@ -107,10 +112,11 @@ func runImport(o *importOptions) error {
 	if !slices.Contains(importer.Formats, o.Format) {
 		return apperr.New(apperr.Invalid, "unknown --format %q (use %s)", o.Format, strings.Join(importer.Formats, ", "))
 	}
-	src, empty, err := o.source()
+	src, empty, done, err := o.source()
 	if err != nil {
 		return err
 	}
+	defer done()
 	svc, err := o.App.Service(true)
 	if err != nil {
 		return err
@@ -134,59 +140,28 @@ func runImport(o *importOptions) error {
 
 // source opens FILE (a regular file, or standard input) in its format,
 // detected when --format is auto, as the source of an import, which reads it
-// twice: once to check every line, once to write the users batch by batch. A
-// file is read again from the disk, so memory does not grow with it;
-// standard input, which cannot be read twice, is parsed into memory. The
-// records that are imported with a warning are warned about on stderr, once.
-// empty says, after the import, whether the file had no line to import.
-func (o *importOptions) source() (src account.ImportSource, empty func() bool, _ error) {
+// at least twice: once to check every line, once to write the users batch
+// by batch (and again to list many skipped lines). A file is read again from
+// the disk, so memory does not grow with it; standard input, which cannot be
+// read twice, is kept first (openStdin). The records that are imported with
+// a warning are warned about on stderr, once. empty says, after the import,
+// whether the file had no line to import; done closes what source opened.
+func (o *importOptions) source() (src account.ImportSource, empty func() bool, done func(), _ error) {
+	open, format, done, err := o.open()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	popt := importer.Options{AllowShortSecrets: o.AllowShortSecrets}
-	if o.File == "-" {
-		br := bufio.NewReaderSize(o.App.IO.In, 64<<10)
-		format, err := o.format(br)
-		if err != nil {
-			return nil, nil, err
-		}
-		recs, probs, err := importer.ParseWith(br, format, popt)
-		if err != nil {
-			return nil, nil, importReadErr(o.File, err)
-		}
-		for _, r := range recs {
-			o.warn(r)
-		}
-		n := len(recs) + len(probs)
-		return account.SliceSource(recs, probs), func() bool { return n == 0 }, nil
-	}
-	// Only a regular file, read up to fsutil.MaxImport: a FIFO or a device
-	// would hang the import or fill the memory.
-	f, err := fsutil.Open(o.File, fsutil.MaxImport)
-	if err != nil {
-		return nil, nil, importReadErr(o.File, err)
-	}
-	info := f.Info()
-	br := bufio.NewReaderSize(f, 64<<10)
-	format, err := o.format(br)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
 	passes, lines := 0, 0
 	src = func(rec func(importer.Record), prob func(importer.Problem)) error {
 		passes++
-		if passes > 1 {
-			// Read it again from the start, and make sure it is the same file.
-			if f, err = fsutil.Open(o.File, fsutil.MaxImport); err != nil {
-				return importReadErr(o.File, err)
-			}
-			if i := f.Info(); !os.SameFile(info, i) || i.Size() != info.Size() || !i.ModTime().Equal(info.ModTime()) {
-				f.Close()
-				return apperr.New(apperr.Invalid, "%s changed during the import", o.File)
-			}
-			br = bufio.NewReaderSize(f, 64<<10)
-		}
-		defer f.Close()
 		first := passes == 1
-		err := importer.Scan(br, format, popt, func(r importer.Record) {
+		r, close, err := open(first)
+		if err != nil {
+			return err
+		}
+		defer close()
+		err = importer.Scan(r, format, popt, func(r importer.Record) {
 			if first {
 				lines++
 				o.warn(r)
@@ -203,7 +178,87 @@ func (o *importOptions) source() (src account.ImportSource, empty func() bool, _
 		}
 		return nil
 	}
-	return src, func() bool { return lines == 0 }, nil
+	return src, func() bool { return lines == 0 }, done, nil
+}
+
+// open opens FILE and tells its format. open(first) returns a reader of
+// the whole file for each pass: the one already open for the first, a new
+// one for the others.
+func (o *importOptions) open() (open func(first bool) (goio.Reader, func(), error), format string, done func(), _ error) {
+	if o.File == "-" {
+		return o.openStdin()
+	}
+	// Only a regular file, read up to fsutil.MaxImport: a FIFO or a device
+	// would hang the import or fill the memory.
+	f, err := fsutil.Open(o.File, fsutil.MaxImport)
+	if err != nil {
+		return nil, "", nil, importReadErr(o.File, err)
+	}
+	info := f.Info()
+	br := bufio.NewReaderSize(f, 64<<10)
+	if format, err = o.format(br); err != nil {
+		f.Close()
+		return nil, "", nil, err
+	}
+	open = func(first bool) (goio.Reader, func(), error) {
+		if first {
+			return br, func() { f.Close() }, nil
+		}
+		// Read it again from the start, and make sure it is the same file.
+		f, err := fsutil.Open(o.File, fsutil.MaxImport)
+		if err != nil {
+			return nil, nil, importReadErr(o.File, err)
+		}
+		if i := f.Info(); !os.SameFile(info, i) || i.Size() != info.Size() || !i.ModTime().Equal(info.ModTime()) {
+			f.Close()
+			return nil, nil, apperr.New(apperr.Invalid, "%s changed during the import", o.File)
+		}
+		return bufio.NewReaderSize(f, 64<<10), func() { f.Close() }, nil
+	}
+	// The first pass closes f; closing it again is harmless.
+	return open, format, func() { f.Close() }, nil
+}
+
+// stdinInMemory is how much of standard input an import keeps in memory;
+// more is kept in a spool.
+const stdinInMemory = 1 << 20
+
+// openStdin keeps standard input so that the import can read it more than
+// once: in memory when it is small, as most are, else in a spool (package
+// spool: a temporary file that no name leads to, sealed with a key only this
+// process has), up to fsutil.MaxImport, as a file is capped. Plain passwords
+// never reach the disk in clear.
+func (o *importOptions) openStdin() (open func(first bool) (goio.Reader, func(), error), format string, done func(), _ error) {
+	br := bufio.NewReaderSize(o.App.IO.In, 64<<10)
+	format, err := o.format(br)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	head := make([]byte, stdinInMemory+1)
+	n, err := goio.ReadFull(br, head)
+	switch {
+	case err == goio.EOF || err == goio.ErrUnexpectedEOF:
+		head = head[:n]
+		open = func(bool) (goio.Reader, func(), error) { return bytes.NewReader(head), func() {}, nil }
+		return open, format, func() { clear(head) }, nil
+	case err != nil:
+		return nil, "", nil, importReadErr(o.File, err)
+	}
+	sp, err := spool.Write(os.TempDir(), goio.LimitReader(goio.MultiReader(bytes.NewReader(head), br), fsutil.MaxImport+1))
+	clear(head)
+	switch {
+	case spool.IsReadError(err):
+		return nil, "", nil, importReadErr(o.File, err)
+	case err != nil:
+		return nil, "", nil, apperr.New(apperr.Env, "cannot keep standard input in %s for the import: %w; set TMPDIR to a directory with room, or import from a file", os.TempDir(), err)
+	case sp.Len() > fsutil.MaxImport:
+		sp.Close()
+		return nil, "", nil, apperr.New(apperr.Invalid, "standard input is larger than %s; split the import", fsutil.Size(fsutil.MaxImport))
+	}
+	open = func(bool) (goio.Reader, func(), error) {
+		return bufio.NewReaderSize(sp.Open(), 64<<10), func() {}, nil
+	}
+	return open, format, func() { sp.Close() }, nil
 }
 
 // format is --format, or the format detected from the file name and the
@@ -262,20 +317,22 @@ func (b *importBar) finish() {
 
 // report prints the summary of an import: what was skipped on stderr and
 // the counts on stdout, or the JSON summary. It returns the import's
-// failure, if it was one, after the summary.
+// failure, if it was one, after the summary. The skipped lines are written
+// as they are listed, which may read the file again, so that a million of
+// them are never held at once.
 func (o *importOptions) report(res account.ImportResult, elapsed time.Duration) error {
 	io := o.App.IO
 	// --skip-invalid with nothing valid left is a failure for a script,
 	// after the summary says what was skipped.
 	var none error
 	switch {
-	case !o.SkipInvalid && len(res.Skipped) > 0:
+	case !o.SkipInvalid && res.Skipped > 0:
 		// The file was all valid when checked; these names were taken by
 		// another authctl process while the batches were written.
 		none = apperr.New(apperr.Conflict, "%d %s added by another process during the import and skipped; the rest was imported",
-			len(res.Skipped), plural(len(res.Skipped), "user was", "users were"))
-	case res.Imported == 0 && len(res.Skipped) > 0:
-		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", len(res.Skipped))
+			res.Skipped, plural(res.Skipped, "user was", "users were"))
+	case res.Imported == 0 && res.Skipped > 0:
+		none = apperr.New(apperr.Invalid, "nothing was imported: every line was invalid (%d skipped)", res.Skipped)
 	}
 	summary := fmt.Sprintf("imported %d %s", res.Imported, plural(res.Imported, "user", "users"))
 	done := summary // what stays done when the summary cannot be printed
@@ -283,23 +340,85 @@ func (o *importOptions) report(res account.ImportResult, elapsed time.Duration) 
 		done = ""
 	}
 	if o.JSON {
-		sum := importSummary{Imported: res.Imported, Hashed: res.Hashed, FromHash: res.FromHash, Skipped: []importSkipJSON{}, Seconds: elapsed.Seconds()}
-		for _, p := range res.Skipped {
-			sum.Skipped = append(sum.Skipped, importSkipJSON{Line: p.Line, Name: p.Name, Error: p.Err})
+		err := writeImportJSON(io.Out, res, elapsed)
+		var le listError
+		if errors.As(err, &le) {
+			return skippedListErr(le.err, done)
 		}
-		if err := writeJSON(io.Out, sum); err != nil {
+		if err != nil {
 			return errOutput(err, done)
 		}
 		return none
 	}
-	for _, p := range res.Skipped {
-		fmt.Fprintf(io.Err, "authctl: skipped %s\n", p)
+	// Stderr is not buffered: one write per skipped line would be a
+	// million system calls.
+	w := bufio.NewWriterSize(io.Err, 64<<10)
+	listErr := res.EachSkipped(func(p importer.Problem) error {
+		fmt.Fprintf(w, "authctl: skipped %s\n", p)
+		return nil
+	})
+	w.Flush()
+	if listErr != nil {
+		return skippedListErr(listErr, done)
 	}
 	if _, err := fmt.Fprintf(io.Out, "%s (%d hashed from passwords, %d from hashes), skipped %d, in %s\n",
-		summary, res.Hashed, res.FromHash, len(res.Skipped), elapsed.Round(time.Millisecond)); err != nil {
+		summary, res.Hashed, res.FromHash, res.Skipped, elapsed.Round(time.Millisecond)); err != nil {
 		return errOutput(err, done)
 	}
 	return none
+}
+
+// skippedListErr is the failure to list the skipped lines again (the file
+// changed after it was imported), with what the import did.
+func skippedListErr(err error, done string) error {
+	if done == "" {
+		done = "nothing was imported"
+	}
+	return apperr.Wrap(apperr.KindOf(err), err, done+", but the skipped lines cannot be listed")
+}
+
+// listError is a failure of ImportResult.EachSkipped, not of the output.
+type listError struct{ err error }
+
+func (e listError) Error() string { return e.err.Error() }
+
+// writeImportJSON writes the importSummary of res, one skipped line at a
+// time, byte for byte as encoding it whole would.
+func writeImportJSON(w goio.Writer, res account.ImportResult, elapsed time.Duration) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var item bytes.Buffer
+	enc := newJSONEncoder(&item)
+	// encode writes v as the encoder would, without its newline.
+	encode := func(v any) error {
+		item.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(item.Bytes(), []byte("\n")))
+		return err
+	}
+	fmt.Fprintf(bw, `{"imported":%d,"hashed":%d,"from_hash":%d,"skipped":[`, res.Imported, res.Hashed, res.FromHash)
+	n := 0
+	var werr error
+	err := res.EachSkipped(func(p importer.Problem) error {
+		if n++; n > 1 {
+			bw.WriteByte(',')
+		}
+		werr = encode(importSkipJSON{Line: p.Line, Name: p.Name, Error: p.Err})
+		return werr
+	})
+	if err != nil && werr == nil {
+		return listError{err}
+	}
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`],"seconds":`)
+	if err := encode(elapsed.Seconds()); err != nil {
+		return err
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // importReadErr describes a failure to open or read the import file.
@@ -307,6 +426,9 @@ func importReadErr(file string, err error) error {
 	var fe *fsutil.Error
 	if errors.As(err, &fe) {
 		return apperr.New(apperr.Invalid, "import file %v", fe)
+	}
+	if errors.Is(err, spool.ErrCorrupt) {
+		return apperr.Wrap(apperr.Env, err, "standard input")
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) && pe.Op == "open" {

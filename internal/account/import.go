@@ -36,23 +36,50 @@ type ImportResult struct {
 	Imported int
 	Hashed   int // from plain passwords
 	FromHash int // from argon2id or bcrypt hashes
-	Skipped  []importer.Problem
+	// Skipped is how many lines were not imported; EachSkipped lists them.
+	Skipped int
+
+	skips *skipList
+}
+
+// EachSkipped calls fn with each line that was not imported, in line order,
+// then with the lines whose name another process added while the batches
+// were written, and stops at fn's first error. When many lines were
+// skipped, their problems are not held in memory: the source is read once
+// more to word them, so it must still yield the same lines.
+func (r ImportResult) EachSkipped(fn func(importer.Problem) error) error {
+	if r.skips == nil {
+		return nil
+	}
+	err := r.skips.each(fn)
+	if errors.Is(err, errImportChanged) {
+		return apperr.New(apperr.Invalid, "the import file changed while it was imported; %d users were imported", r.Imported)
+	}
+	return err
 }
 
 // ImportSource reads an import file from its start each time it is called,
 // calling rec with each record and prob with each line that could not be
-// read, in line order (importer.Scan). ImportFrom calls it twice, so it
-// must yield the same lines both times.
+// read, in line order (importer.Scan). ImportFrom calls it at least twice
+// (and ImportResult.EachSkipped may call it again), so it must yield the
+// same lines each time.
 type ImportSource func(rec func(importer.Record), prob func(importer.Problem)) error
 
-// SliceSource is the ImportSource of records and problems already in memory.
+// SliceSource is the ImportSource of records and problems already in memory
+// (as importer.ParseWith returns them), yielded in line order.
 func SliceSource(recs []importer.Record, probs []importer.Problem) ImportSource {
+	probs = slices.Clone(probs)
+	slices.SortStableFunc(probs, func(a, b importer.Problem) int { return a.Line - b.Line })
 	return func(rec func(importer.Record), prob func(importer.Problem)) error {
-		for _, p := range probs {
-			prob(p)
-		}
+		i := 0
 		for _, r := range recs {
+			for ; i < len(probs) && probs[i].Line < r.Line; i++ {
+				prob(probs[i])
+			}
 			rec(r)
+		}
+		for _, p := range probs[i:] {
+			prob(p)
 		}
 		return nil
 	}
@@ -66,12 +93,12 @@ func (s *Service) Import(recs []importer.Record, probs []importer.Problem, opt I
 // ImportFrom adds users in bulk, reading src twice so that memory is bounded
 // by a batch, not by the file. Pass 1 validates every record (names,
 // passwords or hashes, duplicates in the file and in the database) and keeps
-// only the problems and a 128-bit hash of each valid name; names are stored
-// in their normalised form (NormalizeName). Unless SkipInvalid, one bad
-// record imports nothing. Pass 2 reads the records again and, batch by
-// batch, hashes plain passwords on all cores with no lock held and writes
-// the batch in one short transaction that re-checks the names are still
-// free.
+// 16 bytes of each valid line (a 96-bit hash of its name and its line) and
+// 8 of each bad one (its line and why); names are stored in their
+// normalised form (NormalizeName). Unless SkipInvalid, one bad record
+// imports nothing. Pass 2 reads the records again and, batch by batch,
+// hashes plain passwords on all cores with no lock held and writes the
+// batch in one short transaction that re-checks the names are still free.
 func (s *Service) ImportFrom(src ImportSource, opt ImportOptions) (ImportResult, error) {
 	var res ImportResult
 	if opt.Workers <= 0 {
@@ -84,12 +111,12 @@ func (s *Service) ImportFrom(src ImportSource, opt ImportOptions) (ImportResult,
 	if err != nil {
 		return res, err
 	}
-	probs := v.probs
-	slices.SortFunc(probs, func(a, b importer.Problem) int { return a.Line - b.Line })
-	if len(probs) > 0 && !opt.SkipInvalid {
-		return res, importRefused(probs, v.conflict)
+	skips := v.skips
+	if len(skips.marks) > 0 && !opt.SkipInvalid {
+		return res, importRefused(skips)
 	}
-	res.Skipped = probs
+	res.skips = skips
+	res.Skipped = len(skips.marks)
 	if v.valid == 0 {
 		return res, nil
 	}
@@ -98,10 +125,6 @@ func (s *Service) ImportFrom(src ImportSource, opt ImportOptions) (ImportResult,
 		if sealer, err = s.importSealer(); err != nil {
 			return res, err
 		}
-	}
-	bad := make(map[int]struct{}, len(probs))
-	for _, p := range probs {
-		bad[p.Line] = struct{}{}
 	}
 	prog := &importProgress{fn: opt.Progress, total: 2 * v.valid}
 	batch := make([]importer.Record, 0, min(opt.BatchSize, v.valid))
@@ -122,10 +145,7 @@ func (s *Service) ImportFrom(src ImportSource, opt ImportOptions) (ImportResult,
 	}
 	var stop error
 	err = src(func(r importer.Record) {
-		if stop != nil {
-			return
-		}
-		if _, skip := bad[r.Line]; skip {
+		if stop != nil || skips.skips(r.Line) {
 			return
 		}
 		name, err := NormalizeName(r.Name)
@@ -158,14 +178,12 @@ func (s *Service) ImportFrom(src ImportSource, opt ImportOptions) (ImportResult,
 
 var errImportChanged = errors.New("import file changed")
 
-// importCheck is what the validating pass keeps: the problems, how many
-// records are valid, whether one brings a TOTP secret, and whether a
-// problem is a user that exists.
+// importCheck is what the validating pass keeps: the lines not to import,
+// how many records are valid, and whether one brings a TOTP secret.
 type importCheck struct {
-	probs    []importer.Problem
-	valid    int
-	totp     bool
-	conflict bool
+	skips *skipList
+	valid int
+	totp  bool
 }
 
 // nameKey is a 96-bit hash of a normalised name, then the line it is on in
@@ -188,11 +206,11 @@ var nameSeed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 // name: two different names of a file of n collide with a chance of about
 // n²/2⁹⁷, 10⁻¹⁷ for a million).
 func (s *Service) validatePass(src ImportSource, batchSize int) (importCheck, error) {
-	var c importCheck
+	c := importCheck{skips: &skipList{src: src, recheck: func(r importer.Record) (string, string) { return s.checkImportRecord(r, nil) }}}
+	skips := c.skips
 	var keys []nameKey
 	var names []string
 	var lines []int
-	exists := map[int]importer.Problem{}
 	noDB := false
 	checkDB := func() error {
 		if len(names) == 0 || noDB {
@@ -202,7 +220,7 @@ func (s *Service) validatePass(src ImportSource, batchSize int) (importCheck, er
 		err := s.Store.View(func(tx store.Tx) error {
 			for i, n := range names {
 				if tx.HasUser(n) {
-					exists[lines[i]] = importer.Problem{Line: lines[i], Name: n, Err: "user already exists"}
+					skips.add(skipExists, importer.Problem{Line: lines[i], Name: n, Err: "user already exists"})
 				}
 			}
 			return nil
@@ -221,7 +239,7 @@ func (s *Service) validatePass(src ImportSource, batchSize int) (importCheck, er
 		}
 		name, msg := s.checkImportRecord(r, nil)
 		if msg != "" {
-			c.probs = append(c.probs, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
+			skips.add(skipInvalid, importer.Problem{Line: r.Line, Name: r.Name, Err: msg})
 			return
 		}
 		if r.TOTPSecret != "" {
@@ -232,7 +250,7 @@ func (s *Service) validatePass(src ImportSource, batchSize int) (importCheck, er
 		if len(names) == batchSize {
 			stop = checkDB()
 		}
-	}, func(p importer.Problem) { c.probs = append(c.probs, p) })
+	}, func(p importer.Problem) { skips.add(skipInvalid, p) })
 	if err == nil {
 		err = stop
 	}
@@ -243,51 +261,23 @@ func (s *Service) validatePass(src ImportSource, batchSize int) (importCheck, er
 		return c, err
 	}
 	// The first line of a name is kept, the later ones are duplicates of it
-	// (and not checked against the database, as they are not imported).
+	// (and not reported as users that exist, as they are not imported).
 	slices.SortFunc(keys, func(a, b nameKey) int {
 		if c := cmp.Compare(a[0], b[0]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a[1], b[1])
 	})
-	c.valid = len(keys)
 	for i := 1; i < len(keys); i++ {
 		first := i - 1
 		for i < len(keys) && keys[i].sameName(keys[first]) {
-			delete(exists, keys[i].line())
-			c.probs = append(c.probs, importer.Problem{Line: keys[i].line(), Err: fmt.Sprintf("duplicate of line %d", keys[first].line())})
-			c.valid--
+			skips.addDup(keys[i].line(), keys[first].line())
 			i++
 		}
 	}
-	for _, p := range exists {
-		c.probs = append(c.probs, p)
-		c.conflict = true
-		c.valid--
-	}
-	if c.valid < len(keys) && len(c.probs) > len(exists) {
-		return c, fillDupNames(src, c.probs)
-	}
+	skips.sort()
+	c.valid = len(keys) - skips.count(skipDup) - skips.count(skipExists)
 	return c, nil
-}
-
-// fillDupNames reads src again for the names of the duplicate lines, which
-// the hashes do not keep (only when the file has duplicates).
-func fillDupNames(src ImportSource, probs []importer.Problem) error {
-	at := map[int]int{}
-	for i, p := range probs {
-		if p.Name == "" && strings.HasPrefix(p.Err, "duplicate of line ") {
-			at[p.Line] = i
-		}
-	}
-	if len(at) == 0 {
-		return nil
-	}
-	return src(func(r importer.Record) {
-		if i, ok := at[r.Line]; ok {
-			probs[i].Name = r.Name
-		}
-	}, func(importer.Problem) {})
 }
 
 // checkImportRecord returns r's normalised name, or why r cannot be
@@ -317,25 +307,32 @@ func (s *Service) checkImportRecord(r importer.Record, seen map[string]int) (nam
 }
 
 // importRefused is the error of an import that imports nothing: the first
-// problem, sorted by line, and how many more there are. It is a conflict
-// when every problem is a user that exists.
-func importRefused(probs []importer.Problem, conflict bool) error {
+// problem, by line, and how many more there are. It is a conflict when
+// every problem is a user that exists.
+func importRefused(skips *skipList) error {
+	first, err := skips.firstProblem()
+	if errors.Is(err, errImportChanged) {
+		return apperr.New(apperr.Invalid, "the import file changed while it was imported; 0 users were imported")
+	}
+	if err != nil {
+		return err
+	}
 	kind := apperr.Invalid
-	if conflict && !hasInvalid(probs) {
+	if skips.count(skipExists) == len(skips.marks) {
 		kind = apperr.Conflict
 	}
 	more := ""
-	switch n := len(probs) - 1; {
+	switch n := len(skips.marks) - 1; {
 	case n == 1:
 		more = " (and 1 more problem)"
 	case n > 1:
 		more = fmt.Sprintf(" (and %d more problems)", n)
 	}
 	hint := apperr.HintSkipInvalid
-	if probs[0].Hint != apperr.NoHint {
-		hint = probs[0].Hint
+	if first.Hint != apperr.NoHint {
+		hint = first.Hint
 	}
-	return apperr.NewHint(kind, hint, "", "%s%s; nothing was imported", probs[0], more)
+	return apperr.NewHint(kind, hint, "", "%s%s; nothing was imported", first, more)
 }
 
 // importSealer opens (or makes) the key file once when a record brings a
@@ -459,7 +456,8 @@ func (s *Service) writeImport(res *ImportResult, users []*store.User, valid []im
 		if err != nil {
 			return fmt.Errorf("after %d users were imported: %w", res.Imported, err)
 		}
-		res.Skipped = append(res.Skipped, taken...)
+		res.skips.taken = append(res.skips.taken, taken...)
+		res.Skipped += len(taken)
 		res.Imported += written
 		res.Hashed += hashed
 		res.FromHash += written - hashed
@@ -503,15 +501,6 @@ func (s *Service) importSecret(u *store.User, sealer *secret.Sealer, b32 string,
 	u.TOTP = &store.TOTP{Secret: sealed, EnabledAt: now, Source: "user import"}
 	u.Backup = &store.BackupSet{Salt: salt, Memory: p.Memory, Time: p.Time, Threads: p.Threads, GeneratedAt: now, Hashes: [][]byte{}}
 	return nil
-}
-
-func hasInvalid(probs []importer.Problem) bool {
-	for _, p := range probs {
-		if p.Err != "user already exists" {
-			return true
-		}
-	}
-	return false
 }
 
 // isNoDatabase reports the error a read gets before the first write created

@@ -48,6 +48,19 @@ func streamFile(t *testing.T, f *fixture, n int, edit func(line int, text string
 	}, &calls
 }
 
+// skippedOf lists the lines an import skipped.
+func skippedOf(t *testing.T, res ImportResult) []importer.Problem {
+	t.Helper()
+	var probs []importer.Problem
+	if err := res.EachSkipped(func(p importer.Problem) error { probs = append(probs, p); return nil }); err != nil {
+		t.Fatalf("listing the skipped lines: %v", err)
+	}
+	if len(probs) != res.Skipped {
+		t.Fatalf("%d skipped lines listed, the result counts %d", len(probs), res.Skipped)
+	}
+	return probs
+}
+
 func (f *fixture) userCount() int {
 	f.t.Helper()
 	n := 0
@@ -96,7 +109,7 @@ func TestImportStreamsBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, p := range res.Skipped {
+	for _, p := range skippedOf(t, res) {
 		got = append(got, fmt.Sprintf("%d %s: %s", p.Line, p.Name, p.Err))
 	}
 	want := []string{
@@ -144,8 +157,8 @@ func TestImportStreamNameTakenDuringWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Imported != n-1 || len(res.Skipped) != 1 || res.Skipped[0].Line != 1990 || res.Skipped[0].Err != "user already exists" {
-		t.Fatalf("result: imported %d, skipped %+v", res.Imported, res.Skipped)
+	if res.Imported != n-1 || res.Skipped != 1 || skippedOf(t, res)[0].Line != 1990 || skippedOf(t, res)[0].Err != "user already exists" {
+		t.Fatalf("result: imported %d, skipped %+v", res.Imported, skippedOf(t, res))
 	}
 	if *calls != 2 {
 		t.Errorf("the file was read %d times, want twice", *calls)
@@ -156,4 +169,142 @@ func TestImportStreamNameTakenDuringWrite(t *testing.T) {
 	if got := f.userCount(); got != n {
 		t.Errorf("%d users in the database, want %d", got, n)
 	}
+}
+
+// Past a budget, the problems of the skipped lines are not held in memory
+// but worded again from a new read of the file, and come out as held ones
+// do: the same lines, names and messages, in line order, whatever their
+// kind, and the refusal names the same first line.
+func TestImportSkippedReworded(t *testing.T) {
+	const n = 1200
+	bad := func(line int, text string) string {
+		switch {
+		case line == 7:
+			return "user0007,short" // not a hash
+		case line == 1000: // a duplicate of line 10, four batches later
+			return strings.Replace(text, "user1000", "user0010", 1)
+		case line == 1100:
+			return "user1100" // one field
+		case line == 1150:
+			return "user\u3164,\"x\"" // an invisible name
+		}
+		return text
+	}
+	// Every third user exists, as in a re-run of an import.
+	var existing []importer.Record
+	for line := 2; line < n+2; line += 3 {
+		existing = append(existing, importer.Record{Line: line, Name: fmt.Sprintf("user%04d", line), Password: "an existing user's password"})
+	}
+	type outcome struct {
+		res     ImportResult
+		skipped []importer.Problem
+		calls   int
+		err     error
+	}
+	run := func(budget int, edit func(int, string) string, exist []importer.Record, opt ImportOptions) outcome {
+		t.Helper()
+		old := heldBudget
+		heldBudget = budget
+		defer func() { heldBudget = old }()
+		f := newFixture(t)
+		if _, err := f.svc.Import(exist, nil, ImportOptions{Workers: 2}); err != nil {
+			t.Fatal(err)
+		}
+		src, calls := streamFile(t, f, n, edit)
+		opt.Workers, opt.BatchSize = 2, 200
+		res, err := f.svc.ImportFrom(src, opt)
+		o := outcome{res: res, calls: *calls, err: err}
+		if err == nil {
+			o.skipped = skippedOf(t, res)
+			o.calls = *calls
+		}
+		return o
+	}
+	// Held and reworded alike. A duplicate's name is not held, so with one
+	// the file is read again whatever the budget.
+	noDup := func(line int, text string) string {
+		if line == 1000 {
+			return text
+		}
+		return bad(line, text)
+	}
+	for _, tt := range []struct {
+		edit func(int, string) string
+		dup  bool
+	}{{noDup, false}, {bad, true}} {
+		held := run(1<<30, tt.edit, existing, ImportOptions{SkipInvalid: true})
+		reworded := run(1000, tt.edit, existing, ImportOptions{SkipInvalid: true})
+		if held.err != nil || reworded.err != nil {
+			t.Fatal(held.err, reworded.err)
+		}
+		if !slices.Equal(held.skipped, reworded.skipped) || held.res.Imported != reworded.res.Imported || held.res.Imported != n-len(held.skipped) {
+			t.Errorf("reworded problems differ from held ones:\n%v\n%v", reworded.skipped, held.skipped)
+		}
+		if reworded.calls != 3 {
+			t.Errorf("the file was read %d times, want 3 (check, write, list)", reworded.calls)
+		}
+		if !tt.dup && held.calls != 2 {
+			t.Errorf("the file was read %d times, want twice (check, write): the problems were held", held.calls)
+		}
+	}
+	reworded := run(1000, bad, existing, ImportOptions{SkipInvalid: true})
+	var got []string
+	exist := 0
+	for _, p := range reworded.skipped {
+		if p.Err == "user already exists" && p.Name == fmt.Sprintf("user%04d", p.Line) {
+			exist++
+			continue
+		}
+		got = append(got, fmt.Sprintf("%d %s: %s", p.Line, p.Name, p.Err))
+	}
+	want := []string{
+		"7 user0007: password_hash is not an argon2id PHC string or a bcrypt hash",
+		"1000 user0010: duplicate of line 10",
+		"1100 : 1 fields where the header has 2 (quote values that contain commas, such as argon2id hashes)",
+		"1150 user\u3164: user name contains an invisible or bidi-control character",
+	}
+	// Line 1100, of a user that exists, is not a CSV record.
+	if !slices.Equal(got, want) || exist != len(existing)-1 || reworded.skipped[0].Line != 2 || reworded.skipped[1].Line != 5 {
+		t.Errorf("skipped %q and %d users that exist; want %q and %d", got, exist, want, len(existing)-1)
+	}
+
+	// Refused: the first line's problem, without reading the file again
+	// when it is a user that exists or a bad line.
+	o := run(1000, bad, existing, ImportOptions{})
+	wantKind(t, "import over existing users", o.err, apperr.Invalid, fmt.Sprintf(`line 2 ("user0002"): user already exists (and %d more problems)`, len(existing)+2))
+	if o.calls != 1 {
+		t.Errorf("a refused file was read %d times, want once", o.calls)
+	}
+	o = run(1000, bad, existing[3:], ImportOptions{})
+	wantKind(t, "import with a bad line", o.err, apperr.Invalid, `line 7 ("user0007"): password_hash is not`)
+	if o.calls != 1 {
+		t.Errorf("a refused file was read %d times, want once", o.calls)
+	}
+	o = run(1000, nil, existing, ImportOptions{})
+	wantKind(t, "import of users that exist", o.err, apperr.Conflict, `line 2 ("user0002"): user already exists`)
+}
+
+// The skipped lines are listed from the file after the import: a file
+// changed meanwhile is an error, not a wrong list.
+func TestImportSkippedFileChanged(t *testing.T) {
+	old := heldBudget
+	heldBudget = 100
+	defer func() { heldBudget = old }()
+	f := newFixture(t)
+	src, _ := streamFile(t, f, 50, func(line int, text string) string {
+		if line%10 == 0 {
+			return fmt.Sprintf("user%04d,bad", line)
+		}
+		return text
+	})
+	res, err := f.svc.ImportFrom(src, ImportOptions{Workers: 1, SkipInvalid: true})
+	if err != nil || res.Imported != 45 || res.Skipped != 5 {
+		t.Fatalf("import: %+v, %v", res, err)
+	}
+	skippedOf(t, res) // the same file: listed
+	f2 := newFixture(t)
+	changed, _ := streamFile(t, f2, 50, nil)
+	res.skips.src = changed
+	err = res.EachSkipped(func(importer.Problem) error { return nil })
+	wantKind(t, "listing from a changed file", err, apperr.Invalid, "changed")
 }

@@ -32,7 +32,7 @@ func TestImportNameTakenMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Imported != 2 || len(res.Skipped) != 1 || res.Skipped[0].Line != 3 || res.Skipped[0].Err != "user already exists" {
+	if res.Imported != 2 || res.Skipped != 1 || skippedOf(t, res)[0].Line != 3 || skippedOf(t, res)[0].Err != "user already exists" {
 		t.Fatalf("result %+v", res)
 	}
 	if res.Hashed != 2 {
@@ -61,13 +61,13 @@ func TestImportNormalisesNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Imported != 2 || len(res.Skipped) != 2 {
+	if res.Imported != 2 || res.Skipped != 2 {
 		t.Fatalf("result %+v", res)
 	}
-	if p := res.Skipped[0]; p.Line != 3 || p.Err != "duplicate of line 2" {
+	if p := skippedOf(t, res)[0]; p.Line != 3 || p.Err != "duplicate of line 2" {
 		t.Errorf("second spelling: %+v", p)
 	}
-	if p := res.Skipped[1]; p.Line != 5 || !strings.Contains(p.Err, "invisible") {
+	if p := skippedOf(t, res)[1]; p.Line != 5 || !strings.Contains(p.Err, "invisible") {
 		t.Errorf("invisible name: %+v", p)
 	}
 	var names []string
@@ -109,7 +109,7 @@ func TestImportRefusesCommonPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, p := range res.Skipped {
+	for _, p := range skippedOf(t, res) {
 		got = append(got, fmt.Sprintf("%d %s: %s", p.Line, p.Name, p.Err))
 	}
 	want := []string{
@@ -119,5 +119,17 @@ func TestImportRefusesCommonPasswords(t *testing.T) {
 	}
 	if res.Imported != 2 || !slices.Equal(got, want) {
 		t.Errorf("imported %d, skipped %q; want 2 and %q", res.Imported, got, want)
+	}
+}
+
+// Records and problems in memory are handed over in line order, as a file
+// is read, whatever order the problems came in.
+func TestSliceSourceInLineOrder(t *testing.T) {
+	recs := []importer.Record{{Line: 2, Name: "ann"}, {Line: 5, Name: "ben"}}
+	probs := []importer.Problem{{Line: 7, Err: "long"}, {Line: 3, Err: "bad"}, {Line: 1, Err: "header"}}
+	var got []int
+	err := SliceSource(recs, probs)(func(r importer.Record) { got = append(got, r.Line) }, func(p importer.Problem) { got = append(got, p.Line) })
+	if err != nil || !slices.Equal(got, []int{1, 2, 3, 5, 7}) {
+		t.Errorf("lines %v, %v; want 1 2 3 5 7", got, err)
 	}
 }

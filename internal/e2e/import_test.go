@@ -625,3 +625,81 @@ func TestImportProgressBar(t *testing.T) {
 		t.Errorf("no progress bar on the terminal: %q", termOut.String())
 	}
 }
+
+// Standard input larger than what an import keeps in memory is kept in a
+// spool in $TMPDIR, sealed and without a name, and imported as a file is:
+// checked whole first (a bad line near the end imports nothing), written
+// in batches, skipped lines listed as from a file. Nothing is left in
+// $TMPDIR, whatever the outcome.
+func TestImportLargeStandardInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tmp := t.TempDir()
+	e.setenv("TMPDIR=" + tmp)
+	noSpool := func(what string) {
+		t.Helper()
+		if ents, err := os.ReadDir(tmp); err != nil || len(ents) > 0 {
+			t.Errorf("%s: $TMPDIR holds %v (%v)", what, ents, err)
+		}
+	}
+	hash, err := secret.Hasher{Params: secret.DefaultParams}.Hash("a stored password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50000 // 5.6 MB, ten batches
+	var b strings.Builder
+	b.WriteString("name,password_hash\n")
+	for i := range n {
+		fmt.Fprintf(&b, "user%05d,%q\n", i, hash)
+	}
+	good := b.String()
+	e.addUser("zed", "zed's password")
+
+	before := readFileIfAny(t, e.db)
+	bad := strings.Replace(good, `user49990,"`, `user49990,"x`, 1)
+	r := e.must(2, bad, "user", "import", "-")
+	wantStderr(t, r, `line 49992 ("user49990"): password_hash is not an argon2id PHC string or a bcrypt hash; nothing was imported`)
+	if !bytes.Equal(before, readFileIfAny(t, e.db)) {
+		t.Error("a refused import from standard input changed the database")
+	}
+	noSpool("refused import")
+
+	r = e.must(0, good, "user", "import", "-")
+	wantSummary(t, r, n, 0, n, 0)
+	noSpool("import")
+	batches := 0
+	for _, ev := range e.audit() {
+		if ev.Event == "user.import" && ev.Detail == "5000 users" {
+			batches++
+		}
+	}
+	if batches != n/5000 {
+		t.Errorf("%d batches of 5000 audited, want %d", batches, n/5000)
+	}
+	e.loginOK("user49999", "a stored password")
+
+	// Again: every line is a user that exists, listed in line order, as
+	// an import of the same file lists them.
+	r = e.must(2, good, "user", "import", "-", "--skip-invalid", "-o", "json")
+	noSpool("import of users that exist")
+	got := decodeJSON[importJSON](t, r.stdout)
+	if got.Imported != 0 || len(got.Skipped) != n {
+		t.Fatalf("imported %d, skipped %d; want 0 and %d", got.Imported, len(got.Skipped), n)
+	}
+	for i, s := range got.Skipped {
+		if s.Line != i+2 || s.Name != fmt.Sprintf("user%05d", i) || s.Error != "user already exists" {
+			t.Fatalf("skipped[%d] = %+v", i, s)
+		}
+	}
+	fromFile := e.must(2, "", "user", "import", e.importFile("users.csv", good), "--skip-invalid", "-o", "json")
+	if f := decodeJSON[importJSON](t, fromFile.stdout); !slices.Equal(f.Skipped, got.Skipped) || fromFile.stderr != r.stderr {
+		t.Errorf("standard input and a file list different skipped lines:\n%s\n%s", r, fromFile)
+	}
+
+	// Where $TMPDIR cannot hold it, a large input is refused with what to
+	// do; a small one is still kept in memory.
+	e.setenv("TMPDIR=" + filepath.Join(tmp, "missing"))
+	r = e.must(4, good, "user", "import", "-", "--skip-invalid")
+	wantStderr(t, r, "cannot keep standard input in "+filepath.Join(tmp, "missing")+" for the import", "set TMPDIR")
+	e.must(0, "name,password\nyann,yann's long password\n", "user", "import", "-")
+}
