@@ -35,13 +35,19 @@ however many users there are.`,
 				fmt.Fprintf(w, "%-24s %-4s %-7s %s\n", "NAME", "2FA", "LOCKED", "CREATED")
 			}
 			enc := newJSONEncoder(w)
+			var line []byte
 			err = svc.EachUser(func(v account.UserView) error {
 				if asJSON {
 					if n > 0 {
 						w.WriteString(",")
 					}
 					n++
-					return errOutput(enc.Encode(v), "")
+					var ok bool
+					if line, ok = appendUserJSON(line[:0], v); !ok {
+						return errOutput(enc.Encode(v), "")
+					}
+					_, err := w.Write(line)
+					return errOutput(err, "")
 				}
 				locked := "no"
 				if v.Locked {

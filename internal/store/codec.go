@@ -27,6 +27,9 @@ func EncodeUser(u *User) ([]byte, error) { return json.Marshal(u) }
 
 // DecodeUser reads a stored user record.
 func DecodeUser(v []byte) (*User, error) {
+	if u, ok := decodeUserFast(v); ok {
+		return u, nil
+	}
 	u := new(User)
 	if err := json.Unmarshal(v, u); err != nil {
 		return nil, apperr.New(apperr.Env, "corrupt user record: %v", err)

@@ -385,10 +385,10 @@ func (t *boltTx) DeleteUser(name string) error {
 func (t *boltTx) Users(fn func(*User) error) error {
 	// Records are decoded a chunk at a time on every core (decoding is most
 	// of a listing's cost) and handed to fn in name order.
-	raw := make([][]byte, 0, scanChunk)
+	keys, raw := make([][]byte, 0, scanChunk), make([][]byte, 0, scanChunk)
 	flush := func() error {
-		users, err := decodeAll(raw)
-		raw = raw[:0]
+		users, err := decodeAll(keys, raw)
+		keys, raw = keys[:0], raw[:0]
 		dropPages(t.tx)
 		for _, u := range users {
 			if err := fn(u); err != nil {
@@ -397,8 +397,8 @@ func (t *boltTx) Users(fn func(*User) error) error {
 		}
 		return err
 	}
-	err := t.tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
-		raw = append(raw, v)
+	err := t.tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+		keys, raw = append(keys, k), append(raw, v)
 		if len(raw) == scanChunk {
 			return flush()
 		}
@@ -411,8 +411,8 @@ func (t *boltTx) Users(fn func(*User) error) error {
 }
 
 // decodeAll decodes records in parallel. On a damaged record it returns the
-// users before it, in order, and its error.
-func decodeAll(raw [][]byte) ([]*User, error) {
+// users before it, in order, and its error, which names it (its key).
+func decodeAll(keys, raw [][]byte) ([]*User, error) {
 	users := make([]*User, len(raw))
 	errs := make([]error, len(raw))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(raw)/256))
@@ -429,7 +429,7 @@ func decodeAll(raw [][]byte) ([]*User, error) {
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return users[:i], err
+			return users[:i], apperr.New(apperr.Env, "user %q: %v", keys[i], err)
 		}
 	}
 	return users, nil

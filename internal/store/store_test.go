@@ -753,4 +753,7 @@ func TestUsersInOrderAndStopAtDamage(t *testing.T) {
 	if err == nil || len(names) != bad || names[bad-1] != fmt.Sprintf("u%05d", bad-1) {
 		t.Fatalf("scan past a damaged record: %d names (want %d), %v", len(names), bad, err)
 	}
+	if want := fmt.Sprintf(`user "u%05d": corrupt user record: `, bad); !strings.HasPrefix(err.Error(), want) || apperr.KindOf(err) != apperr.Env {
+		t.Errorf("scan of a damaged record: %v (%v), want it named: %s...", err, apperr.KindOf(err), want)
+	}
 }
