@@ -235,7 +235,9 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 				return err
 			}
 		}
-		keyID = tx.KeyID()
+		if g.usesKey(u) {
+			keyID = tx.KeyID()
+		}
 		if err := s.checkKey(g, u, keyID); err != nil {
 			return err
 		}
@@ -256,6 +258,14 @@ func (s *Service) reserve(g guarded) (u *store.User, keyID string, r reservation
 		return nil, "", reservation{}, refused, err
 	}
 	return u, keyID, r, "", nil
+}
+
+// usesKey reports whether the operation may open or seal a secret with the
+// key file. Only then does the reservation read the key's fingerprint (on
+// PostgreSQL, one statement more, and a share lock against a rotation): a
+// password login of a user without 2FA has no sealed secret to open.
+func (g guarded) usesKey(u *store.User) bool {
+	return g.key || g.prepare != nil || u.TOTP != nil
 }
 
 // checkKey fails when the operation will need the key file and it cannot be
