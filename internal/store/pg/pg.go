@@ -64,6 +64,7 @@ type DB struct {
 	sem    chan struct{}
 	conn   *pgx.Conn
 	schema uint64 // checked on this connection; 0 until then
+	trips  int    // round trips of transactions, for tests
 }
 
 var _ store.Store = (*DB)(nil)
@@ -119,10 +120,22 @@ func (d *DB) runMode(write, light bool, fn func(store.Tx) error) error {
 		return err
 	}
 	defer func() { <-d.sem }()
+	created := false
 	for n := 1; ; n++ {
 		err := d.runOnce(write, light, fn)
 		if d.conn != nil && d.conn.IsClosed() {
 			d.conn, d.schema = nil, 0
+		}
+		if errors.Is(err, errNoTables) {
+			if !write || !d.opts.Create || created {
+				return store.NoDatabase("database %s has no authctl data yet", d.Redacted())
+			}
+			if err := d.create(); err != nil {
+				return err
+			}
+			// fn found no tables: it runs again on the ones just made.
+			created = true
+			continue
 		}
 		if !errors.Is(err, errConflict) {
 			return err
@@ -153,29 +166,14 @@ func (d *DB) acquire() error {
 	}
 }
 
+// runOnce runs fn in one transaction. Its statements reach the server in
+// as few round trips as fn's reads allow (see pgTx): BEGIN goes with the
+// first of them, and on a new connection the schema check too.
 func (d *DB) runOnce(write, light bool, fn func(store.Tx) error) (err error) {
 	if err := d.connect(); err != nil {
 		return err
 	}
-	if err := d.ready(write); err != nil {
-		return err
-	}
-	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
-	if !write {
-		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	}
-	ctx, cancel := d.ctx()
-	ptx, err := d.conn.BeginTx(ctx, opts)
-	if err == nil && light {
-		if _, err = ptx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			_ = ptx.Rollback(ctx)
-		}
-	}
-	cancel()
-	if err != nil {
-		return d.dbErr(err)
-	}
-	tx := &pgTx{db: d, tx: ptx, write: write}
+	tx := d.begin(write, light)
 	done := false
 	defer func() {
 		if !done {
@@ -194,10 +192,9 @@ func (d *DB) runOnce(write, light bool, fn func(store.Tx) error) (err error) {
 		tx.rollback()
 		return ferr
 	}
-	ctx, cancel = d.ctx()
-	defer cancel()
-	if err := ptx.Commit(ctx); err != nil {
-		return d.dbErr(err)
+	if err := tx.commit(); err != nil {
+		tx.rollback()
+		return err
 	}
 	return nil
 }
