@@ -209,11 +209,6 @@ func (d *DB) connect() error {
 	if err != nil {
 		return apperr.New(apperr.Invalid, "invalid database URL %s: %s", d.Redacted(), d.scrub(parseReason(err)))
 	}
-	// Bounded waits on the server's side too: for row locks held by
-	// another process, and for a process that stalls inside a
-	// transaction (its locks are freed, its transaction rolled back).
-	cfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(d.opts.LockTimeout, time.Millisecond).Milliseconds(), 10)
-	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(idleInTx.Milliseconds(), 10)
 	// Every statement goes with its parameters in one round trip,
 	// unprepared: a process runs each only once or twice, and preparing
 	// would cost one more round trip each, which over a network to a
@@ -230,6 +225,20 @@ func (d *DB) connect() error {
 	}
 	d.conn = conn
 	return nil
+}
+
+// timeouts are the statements that bound waits on the server's side too:
+// for row locks held by another process (lock_timeout), and for a process
+// that stalls inside a transaction (its locks are freed, its transaction
+// rolled back). They are set in each transaction, not for the session, so
+// that they hold through a pooler in transaction mode, which hands the
+// server's session to other clients between transactions and refuses them
+// as startup parameters. They go with BEGIN, in the same round trip.
+func (d *DB) timeouts() []string {
+	return []string{
+		"SET LOCAL lock_timeout = " + strconv.FormatInt(max(d.opts.LockTimeout, time.Millisecond).Milliseconds(), 10),
+		"SET LOCAL idle_in_transaction_session_timeout = " + strconv.FormatInt(idleInTx.Milliseconds(), 10),
+	}
 }
 
 // idleInTx is how long the server lets a transaction sit idle before it

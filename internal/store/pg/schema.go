@@ -120,6 +120,11 @@ func (d *DB) create() (err error) {
 			tx.Rollback(ctx)
 		}
 	}()
+	for _, set := range d.timeouts() {
+		if _, err := tx.Exec(ctx, set); err != nil {
+			return d.dbErr(err)
+		}
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLock)); err != nil {
 		return d.dbErr(err)
 	}

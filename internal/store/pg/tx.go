@@ -62,14 +62,16 @@ const page = 512
 // one snapshot. light commits without waiting for the disk.
 func (d *DB) begin(write, light bool) *pgTx {
 	t := &pgTx{db: d, write: write, next: &pgx.Batch{}}
-	switch {
-	case !write:
+	if write {
+		t.next.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE`)
+	} else {
 		t.next.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
-	case light:
-		t.next.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE`)
+	}
+	for _, set := range d.timeouts() {
+		t.next.Queue(set)
+	}
+	if light {
 		t.next.Queue(`SET LOCAL synchronous_commit = off`)
-	default:
-		t.next.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE`)
 	}
 	if d.schema == 0 {
 		d.queueCheck(t.next)
