@@ -209,10 +209,12 @@ func (d *DB) connect() error {
 	if err != nil {
 		return apperr.New(apperr.Invalid, "invalid database URL %s: %s", d.Redacted(), d.scrub(parseReason(err)))
 	}
-	// Every statement goes with its parameters in one round trip,
-	// unprepared: a process runs each only once or twice, and preparing
-	// would cost one more round trip each, which over a network to a
-	// distant server adds up to more than the rest of a login's queries.
+	// Every statement goes with its parameters, unprepared, in the round
+	// trip of the pipeline it is part of (see pgTx): a process runs each
+	// only once or twice, and preparing would cost one more round trip
+	// each, which over a network to a distant server adds up to more than
+	// the rest of a login's queries. Unnamed statements also keep nothing
+	// in the session, which a pooler in transaction mode needs.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "authctl"
