@@ -308,6 +308,50 @@ func TestWrongOrMissingKeyFile(t *testing.T) {
 	}
 }
 
+// keyReads counts the transactions' reads of the key fingerprint.
+type keyReads struct {
+	store.Store
+	n int
+}
+
+func (k *keyReads) View(fn func(store.Tx) error) error {
+	return k.Store.View(func(tx store.Tx) error { return fn(keyReadsTx{tx, k}) })
+}
+
+func (k *keyReads) Update(fn func(store.Tx) error) error {
+	return k.Store.Update(func(tx store.Tx) error { return fn(keyReadsTx{tx, k}) })
+}
+
+type keyReadsTx struct {
+	store.Tx
+	k *keyReads
+}
+
+func (t keyReadsTx) KeyID() string { t.k.n++; return t.Tx.KeyID() }
+
+// A login reads the key fingerprint (on PostgreSQL a statement and a share
+// lock) only when the account has a sealed secret to open.
+func TestLoginReadsKeyOnlyWith2FA(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("alice", "correct horse")
+	f.addUser("bob", "correct horse")
+	secret, _ := f.enable("bob", "correct horse")
+	k := &keyReads{Store: f.svc.Store}
+	f.svc.Store = k
+	if _, err := f.login("alice", "correct horse", ""); err != nil {
+		t.Fatal(err)
+	}
+	if k.n != 0 {
+		t.Errorf("a password login of a user without 2fa read the key fingerprint %d times", k.n)
+	}
+	if _, err := f.login("bob", "correct horse", f.code(secret, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if k.n == 0 {
+		t.Error("a login with a TOTP code did not read the key fingerprint")
+	}
+}
+
 // TestDatabaseHoldsNoSecrets reads the database file's bytes after a journey
 // and looks for every password, code and TOTP secret in every form.
 func TestDatabaseHoldsNoSecrets(t *testing.T) {

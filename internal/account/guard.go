@@ -264,7 +264,9 @@ func (s *Service) admit(tx store.Tx, g guarded) (u *store.User, keyID, refused s
 			return nil, "", "", err
 		}
 	}
-	keyID = tx.KeyID()
+	if g.usesKey(u) {
+		keyID = tx.KeyID()
+	}
 	if err := s.checkKey(g, u, keyID); err != nil {
 		return nil, "", "", err
 	}
@@ -459,6 +461,14 @@ func (s *Service) counted(tx store.Tx, u *store.User) *store.User {
 		s.addFailure(&c, o, now)
 	}
 	return &c
+}
+
+// usesKey reports whether the operation may open or seal a secret with the
+// key file. Only then does the reservation read the key's fingerprint (on
+// PostgreSQL, one statement more, and a share lock against a rotation): a
+// password login of a user without 2FA has no sealed secret to open.
+func (g guarded) usesKey(u *store.User) bool {
+	return g.key || g.prepare != nil || u.TOTP != nil
 }
 
 // checkKey fails when the operation will need the key file and it cannot be

@@ -27,7 +27,11 @@ type Store interface {
 
 // Tx is one transaction. Methods without an error result record a failure
 // of the underlying database and make the transaction fail when it ends
-// (View and Update return that first failure, whatever fn returned).
+// (View and Update return that first failure, whatever fn returned). A
+// backend may also send a write later, with the next read or the commit
+// (PostgreSQL does, to save round trips): its failure then comes from that
+// read or from Update, and the transaction fails all the same; nothing of
+// it commits.
 type Tx interface {
 	// Schema is the layout version recorded in the database.
 	Schema() uint64

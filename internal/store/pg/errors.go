@@ -44,7 +44,7 @@ func (d *DB) dbErr(err error) error {
 		return nil
 	}
 	var ae *apperr.Error
-	if errors.As(err, &ae) || errors.Is(err, errConflict) {
+	if errors.As(err, &ae) || errors.Is(err, errConflict) || errors.Is(err, errNoTables) {
 		return err
 	}
 	var pe *pgconn.PgError

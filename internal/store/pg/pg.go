@@ -64,6 +64,7 @@ type DB struct {
 	sem    chan struct{}
 	conn   *pgx.Conn
 	schema uint64 // checked on this connection; 0 until then
+	trips  int    // round trips of transactions, for tests
 }
 
 var _ store.Store = (*DB)(nil)
@@ -119,10 +120,22 @@ func (d *DB) runMode(write, light bool, fn func(store.Tx) error) error {
 		return err
 	}
 	defer func() { <-d.sem }()
+	created := false
 	for n := 1; ; n++ {
 		err := d.runOnce(write, light, fn)
 		if d.conn != nil && d.conn.IsClosed() {
 			d.conn, d.schema = nil, 0
+		}
+		if errors.Is(err, errNoTables) {
+			if !write || !d.opts.Create || created {
+				return store.NoDatabase("database %s has no authctl data yet", d.Redacted())
+			}
+			if err := d.create(); err != nil {
+				return err
+			}
+			// fn found no tables: it runs again on the ones just made.
+			created = true
+			continue
 		}
 		if !errors.Is(err, errConflict) {
 			return err
@@ -153,29 +166,14 @@ func (d *DB) acquire() error {
 	}
 }
 
+// runOnce runs fn in one transaction. Its statements reach the server in
+// as few round trips as fn's reads allow (see pgTx): BEGIN goes with the
+// first of them, and on a new connection the schema check too.
 func (d *DB) runOnce(write, light bool, fn func(store.Tx) error) (err error) {
 	if err := d.connect(); err != nil {
 		return err
 	}
-	if err := d.ready(write); err != nil {
-		return err
-	}
-	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
-	if !write {
-		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	}
-	ctx, cancel := d.ctx()
-	ptx, err := d.conn.BeginTx(ctx, opts)
-	if err == nil && light {
-		if _, err = ptx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			_ = ptx.Rollback(ctx)
-		}
-	}
-	cancel()
-	if err != nil {
-		return d.dbErr(err)
-	}
-	tx := &pgTx{db: d, tx: ptx, write: write}
+	tx := d.begin(write, light)
 	done := false
 	defer func() {
 		if !done {
@@ -194,10 +192,9 @@ func (d *DB) runOnce(write, light bool, fn func(store.Tx) error) (err error) {
 		tx.rollback()
 		return ferr
 	}
-	ctx, cancel = d.ctx()
-	defer cancel()
-	if err := ptx.Commit(ctx); err != nil {
-		return d.dbErr(err)
+	if err := tx.commit(); err != nil {
+		tx.rollback()
+		return err
 	}
 	return nil
 }
@@ -212,15 +209,12 @@ func (d *DB) connect() error {
 	if err != nil {
 		return apperr.New(apperr.Invalid, "invalid database URL %s: %s", d.Redacted(), d.scrub(parseReason(err)))
 	}
-	// Bounded waits on the server's side too: for row locks held by
-	// another process, and for a process that stalls inside a
-	// transaction (its locks are freed, its transaction rolled back).
-	cfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(d.opts.LockTimeout, time.Millisecond).Milliseconds(), 10)
-	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(idleInTx.Milliseconds(), 10)
-	// Every statement goes with its parameters in one round trip,
-	// unprepared: a process runs each only once or twice, and preparing
-	// would cost one more round trip each, which over a network to a
-	// distant server adds up to more than the rest of a login's queries.
+	// Every statement goes with its parameters, unprepared, in the round
+	// trip of the pipeline it is part of (see pgTx): a process runs each
+	// only once or twice, and preparing would cost one more round trip
+	// each, which over a network to a distant server adds up to more than
+	// the rest of a login's queries. Unnamed statements also keep nothing
+	// in the session, which a pooler in transaction mode needs.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "authctl"
@@ -233,6 +227,20 @@ func (d *DB) connect() error {
 	}
 	d.conn = conn
 	return nil
+}
+
+// timeouts are the statements that bound waits on the server's side too:
+// for row locks held by another process (lock_timeout), and for a process
+// that stalls inside a transaction (its locks are freed, its transaction
+// rolled back). They are set in each transaction, not for the session, so
+// that they hold through a pooler in transaction mode, which hands the
+// server's session to other clients between transactions and refuses them
+// as startup parameters. They go with BEGIN, in the same round trip.
+func (d *DB) timeouts() []string {
+	return []string{
+		"SET LOCAL lock_timeout = " + strconv.FormatInt(max(d.opts.LockTimeout, time.Millisecond).Milliseconds(), 10),
+		"SET LOCAL idle_in_transaction_session_timeout = " + strconv.FormatInt(idleInTx.Milliseconds(), 10),
+	}
 }
 
 // idleInTx is how long the server lets a transaction sit idle before it

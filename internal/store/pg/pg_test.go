@@ -293,3 +293,51 @@ func TestUpdateLight(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A write waits to go with the next statement or with COMMIT; when it
+// fails there (a name found free, inserted by another process meanwhile),
+// nothing sent with it commits, the audit entry of the same run included,
+// and fn runs again and finds the name taken.
+func TestWriteFailsAtCommit(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	other := pg.New(pg.Options{URL: db.Location(), LockTimeout: 10 * time.Second})
+	defer other.Close()
+	if err := db.Update(func(tx store.Tx) error { return tx.PutUser(&store.User{Name: "seed", PasswordHash: "h"}) }); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	err := db.Update(func(tx store.Tx) error {
+		runs++
+		if tx.HasUser("x") {
+			return nil
+		}
+		// Another process takes the name between the check and the write.
+		if err := other.Update(func(tx store.Tx) error { return tx.PutUser(&store.User{Name: "x", PasswordHash: "other's"}) }); err != nil {
+			return err
+		}
+		if err := tx.PutUser(&store.User{Name: "x", PasswordHash: "mine"}); err != nil {
+			return err
+		}
+		return tx.AddAudit(store.AuditEntry{Time: time.Now(), Event: "user.add", User: "x"})
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("Update = %v after %d runs, want nil after 2 (the second finding x taken)", err, runs)
+	}
+	err = db.View(func(tx store.Tx) error {
+		u, err := tx.User("x")
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash != "other's" {
+			t.Errorf("x's record is %q, want the other process's", u.PasswordHash)
+		}
+		return tx.Audit(time.Time{}, func(e store.AuditEntry) (bool, error) {
+			t.Errorf("the audit entry of the run that failed was committed: %+v", e)
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -31,61 +31,57 @@ var createSQL = []string{
 // race ("authctl" in ASCII).
 const schemaLock = 0x61757468637466
 
-// ready checks, once per connection, that the database holds authctl's
-// tables at the version this code reads, and creates them when it holds
-// none and the caller may create them. Other tables in the database are
-// left alone.
-func (d *DB) ready(write bool) error {
-	if d.schema != 0 {
-		return nil
-	}
-	ctx, cancel := d.ctx()
-	defer cancel()
-	meta, err := readMeta(ctx, d.conn)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == codeUndefinedTable {
-		if !write || !d.opts.Create {
-			return store.NoDatabase("database %s has no authctl data yet", d.Redacted())
+// errNoTables says the database has no authctl_meta table: Update
+// creates the tables, when it may, and runs fn again.
+var errNoTables = errors.New("no authctl tables")
+
+// queueCheck adds to b the statement that checks, once per connection,
+// that the database holds authctl's tables at the version this code
+// reads: it goes to the server with the first statement of the first
+// transaction, not in a round trip of its own. Other tables in the
+// database are left alone.
+func (d *DB) queueCheck(b *pgx.Batch) {
+	b.Queue(`SELECT key, value FROM authctl_meta WHERE key IN ('magic', 'schema')`).Fn = func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		meta := map[string]string{}
+		if err == nil {
+			var k, v string
+			_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error { meta[k] = v; return nil })
 		}
-		if err := d.create(); err != nil {
+		var pe *pgconn.PgError
+		switch {
+		case errors.As(err, &pe) && pe.Code == codeUndefinedTable:
+			return errNoTables
+		case errors.As(err, &pe) && pe.Code == codeUndefinedColumn:
+			meta = nil // a table of that name, not ours
+		case err != nil:
 			return err
 		}
-		meta, err = readMeta(ctx, d.conn)
+		n, err := d.checkMeta(meta)
+		if err == nil {
+			d.schema = n
+		}
+		return err
 	}
-	if errors.As(err, &pe) && pe.Code == codeUndefinedColumn {
-		meta, err = nil, nil // a table of that name, not ours
-	}
-	if err != nil {
-		return d.dbErr(err)
-	}
+}
+
+// checkMeta returns the schema version the meta rows record, or why this
+// authctl leaves the database alone.
+func (d *DB) checkMeta(meta map[string]string) (uint64, error) {
 	if meta["magic"] != store.Magic {
-		return apperr.New(apperr.Env, "database %s has a table authctl_meta that is not authctl's; it was left untouched", d.Redacted())
+		return 0, apperr.New(apperr.Env, "database %s has a table authctl_meta that is not authctl's; it was left untouched", d.Redacted())
 	}
 	n, err := strconv.ParseUint(meta["schema"], 10, 64)
 	switch {
 	case err != nil:
-		return apperr.New(apperr.Env, "database %s has no schema version; it was left untouched", d.Redacted())
+		return 0, apperr.New(apperr.Env, "database %s has no schema version; it was left untouched", d.Redacted())
 	case n != store.SchemaVersion:
 		// Version 1 is the first: there is nothing to migrate from yet.
-		// A later version migrates here, in one transaction under
-		// schemaLock, and records its number last.
-		return apperr.New(apperr.Env, "database %s has schema version %d, this authctl reads version %d", d.Redacted(), n, store.SchemaVersion)
+		// A later version migrates in create's way, in one transaction
+		// under schemaLock, and records its number last.
+		return 0, apperr.New(apperr.Env, "database %s has schema version %d, this authctl reads version %d", d.Redacted(), n, store.SchemaVersion)
 	}
-	d.schema = n
-	return nil
-}
-
-// readMeta reads the magic and the schema version: one statement, the
-// only one a process needs before its first transaction.
-func readMeta(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {
-	rows, err := conn.Query(ctx, `SELECT key, value FROM authctl_meta WHERE key IN ('magic', 'schema')`)
-	if err != nil {
-		return nil, err
-	}
-	meta := map[string]string{}
-	var k, v string
-	_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error { meta[k] = v; return nil })
-	return meta, err
+	return n, nil
 }
 
 // tables says which of authctl's tables the schema that new tables go in
@@ -124,6 +120,11 @@ func (d *DB) create() (err error) {
 			tx.Rollback(ctx)
 		}
 	}()
+	for _, set := range d.timeouts() {
+		if _, err := tx.Exec(ctx, set); err != nil {
+			return d.dbErr(err)
+		}
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLock)); err != nil {
 		return d.dbErr(err)
 	}

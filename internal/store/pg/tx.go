@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/authctl/authctl/internal/apperr"
 	"github.com/authctl/authctl/internal/store"
@@ -17,12 +18,21 @@ import (
 // every failure is also kept here, the first one sticky: View and Update
 // return it when fn is done, whatever fn returned, and roll back. (After
 // a failed statement PostgreSQL refuses every other one in the
-// transaction anyway.)
+// transaction anyway, so none is sent after it.)
+//
+// Statements whose answer fn does not wait for wait in next and reach the
+// server in one round trip (a pipeline) with the next statement whose
+// answer it does wait for, or with COMMIT: BEGIN, the schema check of a
+// new connection, and writes, whose answer is only whether they worked. A
+// write that fails makes the transaction fail then, as its own call would
+// have; the server runs nothing after a failed statement of a pipeline,
+// so a COMMIT sent behind it never commits the rest. Nothing is written
+// before the schema check has passed.
 type pgTx struct {
 	db    *DB
-	tx    pgx.Tx
 	write bool
 	err   error
+	next  *pgx.Batch
 	// seen is what an update found of a name: true for a row it read (and
 	// so holds locked), false for none. PutUser of a name found free
 	// inserts it, and must not overwrite a row another process inserted
@@ -47,18 +57,89 @@ var _ store.Tx = (*pgTx)(nil)
 // pages (the connection is free while fn runs).
 const page = 512
 
+// begin starts a transaction: its BEGIN waits for the first statement.
+// An update reads committed rows and locks what it reads; a view reads
+// one snapshot. light commits without waiting for the disk.
+func (d *DB) begin(write, light bool) *pgTx {
+	t := &pgTx{db: d, write: write, next: &pgx.Batch{}}
+	if write {
+		t.next.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE`)
+	} else {
+		t.next.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	}
+	for _, set := range d.timeouts() {
+		t.next.Queue(set)
+	}
+	if light {
+		t.next.Queue(`SET LOCAL synchronous_commit = off`)
+	}
+	if d.schema == 0 {
+		d.queueCheck(t.next)
+	}
+	return t
+}
+
+// send sends the waiting statements in one round trip and reads their
+// answers in order; the first failure is the transaction's.
+func (t *pgTx) send() error {
+	if t.err != nil {
+		return t.err
+	}
+	b := t.next
+	if b.Len() == 0 {
+		return nil
+	}
+	t.next = &pgx.Batch{}
+	t.db.trips++
+	ctx, cancel := t.db.ctx()
+	defer cancel()
+	if err := t.db.conn.SendBatch(ctx, b).Close(); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+// commit sends what waits and COMMIT, once the schema check has passed.
+func (t *pgTx) commit() error {
+	if t.db.schema == 0 {
+		if err := t.send(); err != nil {
+			return err
+		}
+	}
+	var tag pgconn.CommandTag
+	t.next.Queue(`COMMIT`).Fn = func(br pgx.BatchResults) (err error) {
+		tag, err = br.Exec()
+		return err
+	}
+	if err := t.send(); err != nil {
+		return err
+	}
+	if tag.String() != "COMMIT" {
+		// The server had rolled the transaction back.
+		return t.fail(pgx.ErrTxCommitRollback)
+	}
+	return nil
+}
+
+// rollback drops what waits and ends the transaction on the server, if
+// BEGIN reached it.
+func (t *pgTx) rollback() {
+	t.next = &pgx.Batch{}
+	c := t.db.conn
+	if c == nil || c.IsClosed() || c.PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := t.db.ctx()
+	defer cancel()
+	_, _ = c.Exec(ctx, `ROLLBACK`)
+}
+
 func (t *pgTx) fail(err error) error {
 	err = t.db.dbErr(err)
 	if t.err == nil {
 		t.err = err
 	}
 	return err
-}
-
-func (t *pgTx) rollback() {
-	ctx, cancel := t.db.ctx()
-	defer cancel()
-	_ = t.tx.Rollback(ctx)
 }
 
 var errReadOnly = errors.New("write in a read-only transaction")
@@ -79,48 +160,89 @@ func (t *pgTx) lock(mode string) string {
 	return ""
 }
 
+// queueWrite queues a write to go with the next statement that is sent; fn,
+// if not nil, reads its answer. The schema check is passed first, and no
+// more than a page of writes wait at a time.
+func (t *pgTx) queueWrite(sql string, args []any, fn func(pgx.BatchResults) error) error {
+	if t.err != nil {
+		return t.err
+	}
+	if t.db.schema == 0 || t.next.Len() >= page {
+		if err := t.send(); err != nil {
+			return err
+		}
+	}
+	q := t.next.Queue(sql, args...)
+	if fn != nil {
+		q.Fn = fn
+	}
+	return nil
+}
+
+// exec runs a write now, with what waits, and returns how many rows it
+// touched.
 func (t *pgTx) exec(sql string, args ...any) (int64, error) {
-	ctx, cancel := t.db.ctx()
-	defer cancel()
-	tag, err := t.tx.Exec(ctx, sql, args...)
-	if err != nil {
-		return 0, t.fail(err)
+	var n int64
+	err := t.queueWrite(sql, args, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		n = tag.RowsAffected()
+		return err
+	})
+	if err == nil {
+		err = t.send()
 	}
-	return tag.RowsAffected(), nil
+	return n, err
 }
 
-// row runs a query of one row; found is false when there is none.
+// row runs a query of one row, with what waits; found is false when there
+// is none.
 func (t *pgTx) row(sql string, args []any, dest ...any) (found bool, err error) {
-	ctx, cancel := t.db.ctx()
-	defer cancel()
-	err = t.tx.QueryRow(ctx, sql, args...).Scan(dest...)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, t.fail(err)
+	if t.err != nil {
+		return false, t.err
 	}
-	return true, nil
+	t.next.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
+		err := br.QueryRow().Scan(dest...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	}
+	if err := t.send(); err != nil {
+		return false, err
+	}
+	return found, nil
 }
 
-// rows reads a whole page of a query into memory, so that the connection is
-// free again before its rows are handed on.
+// rows reads a whole page of a query into memory, with what waits, so that
+// the connection is free again before its rows are handed on.
 func rows[T any](t *pgTx, scan func(pgx.CollectableRow) (T, error), sql string, args ...any) ([]T, error) {
-	ctx, cancel := t.db.ctx()
-	defer cancel()
-	rs, err := t.tx.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, t.fail(err)
+	if t.err != nil {
+		return nil, t.err
 	}
-	out, err := pgx.CollectRows(rs, scan)
-	if err != nil {
-		return nil, t.fail(err)
+	var out []T
+	t.next.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
+		rs, err := br.Query()
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rs, scan)
+		return err
+	}
+	if err := t.send(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// Schema returns the schema version recorded in the database.
-func (t *pgTx) Schema() uint64 { return t.db.schema }
+// Schema returns the schema version recorded in the database, checked
+// once per connection.
+func (t *pgTx) Schema() uint64 {
+	if t.db.schema == 0 {
+		_ = t.send() // the check waits in next
+	}
+	return t.db.schema
+}
 
 // KeyID returns the fingerprint of the key that seals secrets, or "". In
 // an update the row is share-locked: a rotation (SetKeyID) waits until
@@ -131,7 +253,9 @@ func (t *pgTx) KeyID() string {
 	return v
 }
 
-// SetKeyID records the fingerprint of the key that seals secrets.
+// SetKeyID records the fingerprint of the key that seals secrets. Unlike
+// other writes it is sent at once: from the call on, the update holds the
+// key row, and a transaction that reads the key waits for it to end.
 func (t *pgTx) SetKeyID(id string) error {
 	if err := t.writable(); err != nil {
 		return err
@@ -170,8 +294,8 @@ func (t *pgTx) HasUser(name string) bool {
 // PutUser stores u and bumps its revision. A name this update found free
 // is inserted, unless another process inserted it since: then the whole
 // update is rolled back and run again, and finds it (as it would have on
-// bbolt's single writer). A name it read is updated in place (the row is
-// locked); one it never looked at is written whatever is there.
+// bbolt's single writer). A row it read (and holds locked), or a name it
+// never looked at, is written whatever is there.
 func (t *pgTx) PutUser(u *store.User) error {
 	if err := t.writable(); err != nil {
 		return err
@@ -191,21 +315,17 @@ func (t *pgTx) PutUser(u *store.User) error {
 }
 
 func (t *pgTx) put(name string, v []byte) error {
-	present, known := t.seen[name]
-	if present {
-		if n, err := t.exec(`UPDATE authctl_users SET data = $2 WHERE name = $1`, name, v); err != nil || n == 1 {
+	if present, known := t.seen[name]; known && !present {
+		return t.queueWrite(`INSERT INTO authctl_users (name, data) VALUES ($1, $2)`, []any{name, v}, func(br pgx.BatchResults) error {
+			_, err := br.Exec()
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == codeUniqueViolation {
+				return fmt.Errorf("%w: user %q was inserted by another process", errConflict, name)
+			}
 			return err
-		}
+		})
 	}
-	n, err := t.exec(`INSERT INTO authctl_users (name, data) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, v)
-	switch {
-	case err != nil || n == 1:
-		return err
-	case known && !present:
-		return t.fail(fmt.Errorf("%w: user %q was inserted by another process", errConflict, name))
-	}
-	_, err = t.exec(`UPDATE authctl_users SET data = $2 WHERE name = $1`, name, v)
-	return err
+	return t.queueWrite(`INSERT INTO authctl_users (name, data) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET data = excluded.data`, []any{name, v}, nil)
 }
 
 // DeleteUser removes the named user.
@@ -213,7 +333,7 @@ func (t *pgTx) DeleteUser(name string) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	_, err := t.exec(`DELETE FROM authctl_users WHERE name = $1`, name)
+	err := t.queueWrite(`DELETE FROM authctl_users WHERE name = $1`, []any{name}, nil)
 	if err == nil {
 		t.saw(name, false)
 	}
@@ -295,19 +415,20 @@ func (t *pgTx) AddAudit(e store.AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(`INSERT INTO authctl_audit (ts, data) VALUES ($1, $2)`, auditTime(e.Time), v)
-	return err
+	return t.queueWrite(`INSERT INTO authctl_audit (ts, data) VALUES ($1, $2)`, []any{auditTime(e.Time), v}, nil)
 }
 
 // PruneAudit deletes entries older than before (to the microsecond) and
 // returns how many. Entries that a concurrent transaction is pruning are
 // skipped rather than waited for: that one deletes them, or the next
-// prune does.
+// prune does. The ids go through an array rather than a join (id IN
+// (SELECT ...)): the same rows, but a plan a new server process makes in
+// about 0.6 ms instead of 0.8, and every audit entry written prunes.
 func (t *pgTx) PruneAudit(before time.Time) (int, error) {
 	if err := t.writable(); err != nil {
 		return 0, err
 	}
-	n, err := t.exec(`DELETE FROM authctl_audit WHERE id IN (SELECT id FROM authctl_audit WHERE ts < $1 FOR UPDATE SKIP LOCKED)`, auditTime(before))
+	n, err := t.exec(`DELETE FROM authctl_audit WHERE id = ANY (ARRAY(SELECT id FROM authctl_audit WHERE ts < $1 FOR UPDATE SKIP LOCKED))`, auditTime(before))
 	return int(n), err
 }
 
