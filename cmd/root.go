@@ -129,7 +129,7 @@ PostgreSQL server that many hosts share (docs/fleet.md).
 	pf.String(keyIssuer, "authctl", "issuer `NAME` shown in authenticator apps (env AUTHCTL_ISSUER)")
 	pf.String(keyKeyFile, "", "`FILE` holding the key that encrypts 2FA secrets (default $XDG_CONFIG_HOME/authctl/key; env AUTHCTL_KEY_FILE)")
 	pf.StringP("output", "o", outText, "output `FORMAT`: text or json")
-	bindSettingFlags(app.v, pf)
+	app.flags = pf
 
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Commands:"}, &cobra.Group{ID: "admin", Title: "Administration:"})
 	for _, t := range cmds {

@@ -75,14 +75,17 @@ func TestCommandsForBuildsOnlyTheCommandRun(t *testing.T) {
 }
 
 // `authctl version` builds the root and the version command, not the other
-// subtrees or cobra's completion commands: building them was most of what
-// it did before printing.
+// subtrees or cobra's completion commands, and makes no viper: that was
+// most of what it did before printing.
 func TestVersionRunBuildsOnlyVersion(t *testing.T) {
+	configEnv(t)
 	var names []string
-	ranTree = func(_ *App, root *cobra.Command) {
+	madeViper := true
+	ranTree = func(app *App, root *cobra.Command) {
 		for _, c := range root.Commands() {
 			names = append(names, c.Name())
 		}
+		madeViper = app.v != nil
 	}
 	defer func() { ranTree = nil }()
 	io, out, errb := term.Test("", false)
@@ -91,6 +94,9 @@ func TestVersionRunBuildsOnlyVersion(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"help", "version"}) {
 		t.Errorf("authctl version built the top-level commands %q, want only help (cobra's) and version", names)
+	}
+	if madeViper {
+		t.Error("authctl version made a viper; it reads no settings")
 	}
 }
 
