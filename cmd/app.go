@@ -28,6 +28,9 @@ type App struct {
 	// settings come through viper.
 	Getenv func(string) string
 
+	// flags are the root's persistent flags, bound to the settings when the
+	// configuration is first read; v is made then too.
+	flags   *pflag.FlagSet
 	v       *viper.Viper
 	noEnv   bool // settings from flags and files only (authctl pam)
 	cfgOnce sync.Once
@@ -39,7 +42,7 @@ type App struct {
 
 // NewApp returns an App over the given streams.
 func NewApp(io *term.IO) *App {
-	return &App{IO: io, Now: time.Now, Getenv: os.Getenv, v: newViper(true)}
+	return &App{IO: io, Now: time.Now, Getenv: os.Getenv}
 }
 
 // ignoreEnvironment makes the settings come from flags and config files
@@ -48,14 +51,20 @@ func NewApp(io *term.IO) *App {
 // user_readenv), so AUTHCTL_* variables, HOME and XDG_* must not choose
 // the database or the lockout policy there.
 func (a *App) ignoreEnvironment(flags *pflag.FlagSet) {
-	a.v = newViper(false)
-	bindSettingFlags(a.v, flags)
+	a.flags = flags
 	a.noEnv = true
 }
 
-// Config resolves the configuration once.
+// Config resolves the configuration once. Its viper is made here, not with
+// the App: commands that read no settings (version, help) never pay for one.
 func (a *App) Config() (*Config, error) {
-	a.cfgOnce.Do(func() { a.cfg, a.cfgErr = loadConfig(a.v, a.noEnv) })
+	a.cfgOnce.Do(func() {
+		a.v = newViper(!a.noEnv)
+		if a.flags != nil {
+			bindSettingFlags(a.v, a.flags)
+		}
+		a.cfg, a.cfgErr = loadConfig(a.v, a.noEnv)
+	})
 	return a.cfg, a.cfgErr
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,57 @@ const (
 
 // NewRootCmd builds the whole command tree for app. It does no I/O.
 func NewRootCmd(app *App) *cobra.Command {
+	return newRootCmd(app, topLevel())
+}
+
+// topLevelCmd is one of the root's commands, named so that a run can pick
+// it before it is built.
+type topLevelCmd struct {
+	name    string   // cobra's Name(): the first word of Use
+	aliases []string // cobra's Aliases
+	group   string   // the help group it is listed in ("" for none)
+	build   func(*App) *cobra.Command
+}
+
+// topLevelCmds lists the root's commands, in the order they are added. It
+// is data the compiler lays out, so picking a command allocates nothing.
+var topLevelCmds = [...]topLevelCmd{
+	{name: "login", group: "main", build: func(a *App) *cobra.Command { return newLoginCmd(a, nil) }},
+	{name: "user", group: "main", build: newUserCmd},
+	{name: "2fa", group: "main", build: newTwoFACmd},
+	{name: "audit", group: "admin", build: newAuditCmd},
+	{name: "db", group: "admin", build: newDBCmd},
+	{name: "key", group: "admin", build: newKeyCmd},
+	{name: "pam", group: "admin", build: func(a *App) *cobra.Command { return newPamCmd(a, nil) }},
+	{name: "version", build: newVersionCmd},
+}
+
+// topLevel returns every command of the root.
+func topLevel() []topLevelCmd { return topLevelCmds[:] }
+
+// commandsFor returns the root's commands that a run with args needs. When
+// the first argument names one of them, cobra looks only at that one (and
+// the root) to route, parse flags, check arguments and print help, so the
+// others are left unbuilt: building every subcommand with its flags, and
+// cobra's completion commands with their long help, was most of the work
+// `authctl version` did. Anything else (flags first, help, completion, an
+// unknown or no command) gets the whole tree.
+func commandsFor(args []string) []topLevelCmd {
+	all := topLevel()
+	if len(args) == 0 {
+		return all
+	}
+	for i, t := range all {
+		if args[0] == t.name || slices.Contains(t.aliases, args[0]) {
+			return all[i : i+1]
+		}
+	}
+	return all
+}
+
+// newRootCmd builds the root with the given commands; with all of them,
+// cobra's completion commands too.
+func newRootCmd(app *App, cmds []topLevelCmd) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "authctl",
 		Short: "Manage user accounts with passwords and two-factor authentication",
@@ -77,21 +129,22 @@ PostgreSQL server that many hosts share (docs/fleet.md).
 	pf.String(keyIssuer, "authctl", "issuer `NAME` shown in authenticator apps (env AUTHCTL_ISSUER)")
 	pf.String(keyKeyFile, "", "`FILE` holding the key that encrypts 2FA secrets (default $XDG_CONFIG_HOME/authctl/key; env AUTHCTL_KEY_FILE)")
 	pf.StringP("output", "o", outText, "output `FORMAT`: text or json")
-	bindSettingFlags(app.v, pf)
+	app.flags = pf
 
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Commands:"}, &cobra.Group{ID: "admin", Title: "Administration:"})
-	for _, c := range []*cobra.Command{newLoginCmd(app, nil), newUserCmd(app), newTwoFACmd(app)} {
-		c.GroupID = "main"
+	for _, t := range cmds {
+		c := t.build(app)
+		c.GroupID = t.group
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newAuditCmd(app), newDBCmd(app), newKeyCmd(app), newPamCmd(app, nil)} {
-		c.GroupID = "admin"
-		root.AddCommand(c)
+	if len(cmds) == len(topLevel()) {
+		// cobra adds its completion command when the tree runs; add it now,
+		// so that its arguments are checked like every other command's.
+		root.InitDefaultCompletionCmd()
+	} else {
+		// A run of one of our commands never reaches it.
+		root.CompletionOptions.DisableDefaultCmd = true
 	}
-	root.AddCommand(newVersionCmd(app))
-	// cobra adds its completion command when the tree runs; add it now, so
-	// that its arguments are checked like every other command's.
-	root.InitDefaultCompletionCmd()
 	tagUsageErrors(root)
 	return root
 }
@@ -190,15 +243,26 @@ func Run(args []string, streams *term.IO) int {
 // the test process with a clock they move by hand, instead of waiting for
 // the next TOTP step.
 func RunAt(args []string, streams *term.IO, now func() time.Time) int {
+	return run(args, streams, now, commandsFor(args))
+}
+
+// ranTree, when a test sets it, is shown the App and the tree of each run.
+var ranTree func(app *App, root *cobra.Command)
+
+// run is RunAt over a tree with the given top-level commands.
+func run(args []string, streams *term.IO, now func() time.Time, cmds []topLevelCmd) int {
 	out := &checkedWriter{w: streams.Out}
 	io := *streams
 	io.Out = out
 	app := NewApp(&io)
 	app.Now = now
 	defer app.Close()
-	root := NewRootCmd(app)
+	root := newRootCmd(app, cmds)
 	root.SetArgs(args)
 	_, err := root.ExecuteC()
+	if ranTree != nil {
+		ranTree(app, root)
+	}
 	err = outcome(err, out.err)
 	if err == nil {
 		return ExitOK
