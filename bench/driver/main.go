@@ -94,7 +94,7 @@ func run(sz sizes, quick, keep bool, pgAdmin string) error {
 	}
 	b := &bench{dir: dir, cores: runtime.NumCPU()}
 	for _, p := range []struct{ out, pkg string }{
-		{"authctl", "."}, {"baseline", "./bench/baseline"}, {"hello", "./bench/hello"}, {"depsfloor", "./bench/depsfloor"},
+		{"authctl", "."}, {"baseline", "./bench/baseline"}, {"hello", "./bench/hello"}, {"depsfloor", "./bench/depsfloor"}, {"designfloor", "./bench/designfloor"},
 	} {
 		// The same flags for every binary, as a release build would use.
 		c := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(dir, p.out), p.pkg)
@@ -278,6 +278,14 @@ func run(sz sizes, quick, keep bool, pgAdmin string) error {
 			return err
 		}
 		rows = append(rows, ratioRow("7. authctl version / cobra+viper linked, no work", fmt.Sprintf("%s / %s", ms(v), ms(fl)), float64(v)/float64(fl), 1.10))
+		df, v3, err := b.pair(sz.startRuns,
+			func(int) (time.Duration, error) { return b.timeCmd("", filepath.Join(b.dir, "designfloor"), "version") },
+			func(int) (time.Duration, error) { return b.timeCmd("", b.authctl, "version") })
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row{name: "   for reference: authctl version / every library the design fixes, used for a version command",
+			measured: fmt.Sprintf("%s / %s", ms(v3), ms(df)), ratio: fmt.Sprintf("%.2f", float64(v3)/float64(df)), target: "-", ok: true})
 		h, v2, err := b.pair(sz.startRuns,
 			func(int) (time.Duration, error) { return b.timeCmd("", b.hello) },
 			func(int) (time.Duration, error) { return b.timeCmd("", b.authctl, "version") })
