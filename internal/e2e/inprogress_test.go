@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"syscall"
 	"testing"
 )
 
@@ -77,5 +79,49 @@ func testAttemptsInProgressCount(t *testing.T, newEnv func(testing.TB) *env) {
 	e.must(0, pw+"\n", "login", "alice", "--password-stdin", "--code", app.next())
 	if u := e.show("alice"); u.Failures != 0 {
 		t.Fatalf("the killed attempts came back after the login cleared them: %+v", u)
+	}
+}
+
+// A table of attempts that is not a regular file only its owner can write
+// is not used: logins still work, without waiting on it, and their attempts
+// are counted in the database instead.
+func TestAttemptsTableRefused(t *testing.T) {
+	t.Parallel()
+	const pw = "correct horse battery"
+	for _, tc := range []struct {
+		name string
+		make func(path string) error
+	}{
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o600) }},
+		{"world-writable", func(p string) error {
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				return err
+			}
+			return os.Chmod(p, 0o666)
+		}},
+		{"symlink to /dev/zero", func(p string) error { return os.Symlink("/dev/zero", p) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.addUser("alice", pw)
+			table := e.db + ".attempts"
+			if err := tc.make(table); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.Lstat(table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.must(0, pw+"\n", "login", "alice", "--password-stdin")
+			e.must(1, "wrong horse battery\n", "login", "alice", "--password-stdin")
+			if u := e.show("alice"); u.Failures != 1 {
+				t.Fatalf("a failed login with the table refused: %+v; want 1 failure, counted in the database", u)
+			}
+			after, err := os.Lstat(table)
+			if err != nil || after.Mode() != before.Mode() || after.Size() != before.Size() {
+				t.Fatalf("the refused table was changed: %v %v, was %v %v", after.Mode(), after.Size(), before.Mode(), before.Size())
+			}
+		})
 	}
 }
