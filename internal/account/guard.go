@@ -414,8 +414,15 @@ func dropOrphans(tx store.Tx, name string) {
 // record f, locks the account as the policy says, and audits it (fail,
 // after the lockout if any).
 func (s *Service) countFailure(tx store.Tx, f *store.User, a store.Attempt, fail store.AuditEntry) error {
-	if d := s.addFailure(f, a, s.now()); d > 0 {
-		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: f.Name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", f.Failures, d.Round(time.Second))}); err != nil {
+	d := s.addFailure(f, a, s.now())
+	return s.auditFailure(tx, f.Name, f.Failures, d > 0, d, fail)
+}
+
+// auditFailure audits a counted failure: the lockout first, when it locked
+// the account, then the failure itself.
+func (s *Service) auditFailure(tx store.Tx, name string, failures int, locked bool, lockedFor time.Duration, fail store.AuditEntry) error {
+	if locked {
+		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", failures, lockedFor.Round(time.Second))}); err != nil {
 			return err
 		}
 	}
@@ -708,13 +715,7 @@ func (s *Service) failed(tx store.Tx, name string, r reservation, gs *guess) err
 		}
 		return tx.PutUser(f)
 	}
-	if !r.lockSet.IsZero() {
-		d := r.lockSet.Sub(s.now()).Round(time.Second)
-		if err := s.audit(tx, store.AuditEntry{Event: EvLockout, User: name, Detail: fmt.Sprintf("%d consecutive failures, locked for %s", r.failures, d)}); err != nil {
-			return err
-		}
-	}
-	return s.audit(tx, fail)
+	return s.auditFailure(tx, name, r.failures, !r.lockSet.IsZero(), r.lockSet.Sub(s.now()), fail)
 }
 
 // release gives an attempt back, in its own transaction where it was

@@ -109,7 +109,8 @@ func lookup(tx store.Tx, name string) (*store.User, error) {
 	return u, err
 }
 
-// errNoChange tells updateUser that change had nothing to do: no write.
+// errNoChange tells updateUser not to write the record back: change had
+// nothing to do, or removed it. What change wrote besides is committed.
 var errNoChange = errors.New("no change")
 
 // updateUser carries one admin change to the named user, the way bbolt's
@@ -139,19 +140,26 @@ func (s *Service) updateUser(name string, change func(tx store.Tx, u *store.User
 // read loads the named user in a read-only transaction, with the database's
 // key fingerprint.
 func (s *Service) read(name string) (u *store.User, keyID string, err error) {
-	err = s.Store.View(func(tx store.Tx) error {
-		u, err = lookup(tx, name)
+	err = s.withUser(name, func(tx store.Tx, found *store.User) error {
+		u, keyID = found, tx.KeyID()
+		return nil
+	})
+	return u, keyID, err
+}
+
+// withUser calls fn with the named user in a read-only transaction.
+func (s *Service) withUser(name string, fn func(tx store.Tx, u *store.User) error) error {
+	err := s.Store.View(func(tx store.Tx) error {
+		u, err := lookup(tx, name)
 		if err != nil {
 			return err
 		}
-		u = s.counted(tx, u)
-		keyID = tx.KeyID()
-		return nil
+		return fn(tx, u)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", noSuchUser(name)
+		return noSuchUser(name)
 	}
-	return u, keyID, err
+	return err
 }
 
 // Locked reports whether u is locked at now.

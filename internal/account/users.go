@@ -1,7 +1,6 @@
 package account
 
 import (
-	"errors"
 	"time"
 
 	"github.com/authctl/authctl/internal/apperr"
@@ -63,19 +62,15 @@ func (s *Service) user(name string) (*store.User, error) {
 
 // DeleteUser removes a user and everything stored for it.
 func (s *Service) DeleteUser(name string) error {
-	return s.Store.Update(func(tx store.Tx) error {
-		u, err := lookup(tx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return noSuchUser(name)
-		}
-		if err != nil {
-			return err
-		}
+	return s.updateUser(name, func(tx store.Tx, u *store.User) error {
 		if err := tx.DeleteUser(u.Name); err != nil {
 			return err
 		}
 		dropOrphans(tx, u.Name)
-		return s.audit(tx, store.AuditEntry{Event: EvUserDelete, User: u.Name})
+		if err := s.audit(tx, store.AuditEntry{Event: EvUserDelete, User: u.Name}); err != nil {
+			return err
+		}
+		return errNoChange // nothing to write back: the record is gone
 	})
 }
 

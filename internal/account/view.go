@@ -43,11 +43,12 @@ func viewOf(u *store.User, now time.Time) UserView {
 
 // View returns the named user's view.
 func (s *Service) View(name string) (UserView, error) {
-	u, _, err := s.read(name)
-	if err != nil {
-		return UserView{}, err
-	}
-	return viewOf(u, s.now()), nil
+	var v UserView
+	err := s.withUser(name, func(tx store.Tx, u *store.User) error {
+		v = viewOf(s.counted(tx, u), s.now())
+		return nil
+	})
+	return v, err
 }
 
 // EachUser calls fn with every user's view in name order, one at a time.

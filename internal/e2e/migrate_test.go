@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authctl/authctl/internal/otp"
 )
 
 // Users come from another system with the TOTP secret their phone already
@@ -246,7 +248,7 @@ func TestMigrateUserImportTOTPSecret(t *testing.T) {
 	// Written as people paste secrets: lower case, in groups, padded.
 	csv := e.importFile("users.csv", "name,password,totp_secret\n"+
 		"erin,"+pw+","+ke.base32()+"\n"+
-		"frank,"+pw+",\""+spaced(strings.ToLower(kf.base32()))+"======\"\n"+
+		"frank,"+pw+",\""+otp.GroupSecret(strings.ToLower(kf.base32()))+"======\"\n"+
 		"gus,"+pw+",\n")
 	r := e.run("", "user", "import", csv)
 	if r.code == 2 && strings.Contains(r.stderr, "totp_secret is not imported by this build yet") {
@@ -277,18 +279,6 @@ func TestMigrateUserImportTOTPSecret(t *testing.T) {
 		e.must(0, pw+"\n", "login", u.name, "--password-stdin", "--code", u.k.code(t))
 		e.noSecret(*u.k, r, rj)
 	}
-}
-
-// spaced writes s in groups of four, as apps show a secret.
-func spaced(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i += 4 {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(s[i:min(i+4, len(s))])
-	}
-	return b.String()
 }
 
 func TestMigrateRefusals(t *testing.T) {

@@ -83,7 +83,6 @@ type attemptTable struct {
 	kept   bool     // f belongs to a Held now
 	loaded bool
 	slots  []slot // in use, valid
-	n      int    // slots in the file, free ones included
 }
 
 type slot struct {
@@ -168,9 +167,8 @@ func (at *attemptTable) load() {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return
 	}
-	at.n = n / slotSize
 	le := binary.LittleEndian
-	for i := range at.n {
+	for i := range n / slotSize {
 		b := buf[i*slotSize : (i+1)*slotSize]
 		if b[0] != slotInUse || crc32.ChecksumIEEE(b[:56]) != le.Uint32(b[56:]) {
 			continue
